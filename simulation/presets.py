@@ -1,0 +1,28 @@
+"""Presets shipped in data/presets/: business archetypes as scenario TOML files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .schema import Scenario, load_scenario
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "data" / "presets"
+DEFAULT_PRESET = "default"
+
+
+def preset_names() -> list[str]:
+    """Preset ids (file stems), the default first."""
+    names = sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+    if DEFAULT_PRESET in names:
+        names.remove(DEFAULT_PRESET)
+        names.insert(0, DEFAULT_PRESET)
+    return names
+
+
+def load_preset(name: str) -> Scenario:
+    """The validated scenario of a preset id."""
+    if name not in preset_names():
+        from .schema import ScenarioError, _did_you_mean
+
+        raise ScenarioError([f"preset: unknown preset {name!r}{_did_you_mean(name, preset_names())}"])
+    return load_scenario(PRESET_DIR / f"{name}.toml")
