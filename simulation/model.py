@@ -166,8 +166,9 @@ def simulate(p: Params, horizon: int, shares: np.ndarray | None = None) -> dict[
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+    return np.where(np.isfinite(out), out, np.nan)
 
 
 def summarize(p: Params, monthly: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -219,7 +219,7 @@ def _specs() -> dict[str, FieldSpec]:
 
 FIELDS: dict[str, FieldSpec] = _specs()
 RANGEABLE = [k for k, s in FIELDS.items() if s.rangeable]
-_ALL_NAMES = ["name", *FIELDS, "uncertainty", "uncertainty.draws", "uncertainty.seed", "uncertainty.ranges"]
+_ALL_NAMES = ["name", *FIELDS, "budget", "economics", "generate", "buy", "uncertainty", "uncertainty.draws", "uncertainty.seed", "uncertainty.ranges"]
 
 
 # --------------------------------------------------------------------------------------
