@@ -24,14 +24,21 @@ def table(result: Result) -> str:
     head = ["metric", *(LABELS[s] for s in STRATEGIES)]
     rows = [[m, *(fmt_metric(m, result.metric(s, m)) for s in STRATEGIES)] for m in SUMMARY]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+
+    def line(r):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+
     scn = result.scenario
     out = [f"{scn.name} — {scn.horizon_months} months, budget {scn.budget.monthly:,.0f} per month", "", line(head)]
     out.append("  ".join("-" * w for w in widths))
     out += [line(r) for r in rows]
     cross = result.crossover_month()
-    out += ["", f"Generating becomes cheaper per customer than buying from month {cross}." if cross
-            else "Generating does not become cheaper per customer than buying within the horizon."]
+    out += [
+        "",
+        f"Generating becomes cheaper per customer than buying from month {cross}."
+        if cross
+        else "Generating does not become cheaper per customer than buying within the horizon.",
+    ]
     return "\n".join(out)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import scipy.fft as sfft
 
 from .schema import FIELDS, Scenario, get_field
 
@@ -111,37 +112,39 @@ def simulate(p: Params, horizon: int, shares: np.ndarray | None = None) -> dict[
         want_buy > 0
     )
 
-    # 4–5. funnel with the nurture lag, by FFT convolution along months
-    n_fft = 3 * T
+    # 4–6. funnel with the nurture lag and revenue with churn: convolutions along the months,
+    # done as products of Fourier transforms (linear, so both sources add up before inverting).
+    n_fft = sfft.next_fast_len(3 * T, real=True)
     k = np.arange(T, dtype=float)
-    customers_f = 0.0
-    pipe = {"pipeline": 0.0, "pipeline_leads": 0.0, "pipeline_mql": 0.0, "pipeline_sql": 0.0}
+    won = pipe_leads = pipe_mql = pipe_sql = 0.0
     for src, leads in (("generate", leads_gen), ("buy", leads_buy)):
         mu = _col(p, f"{src}.nurture_months")
         q1, q2 = _col(p, f"{src}.lead_to_mql"), _col(p, f"{src}.mql_to_sql")
         win = q1 * q2 * _col(p, f"{src}.sql_to_customer")
         s_all = lag_survival(k + 1.0, mu)  # P(L > k)
         s_mid = lag_survival(np.floor(1.5 * k) + 1.0, mu)  # P(L > 1.5k)
-        s_early = lag_survival(3.0 * k + 1.0, mu)  # P(L > 3k)
-        kernels = np.stack(
-            np.broadcast_arrays(lag_pmf(k, mu), s_early, s_mid - s_early, s_all - s_mid), axis=0
-        )  # (4, N, 1, T)
-        conv = np.fft.irfft(np.fft.rfft(leads, n_fft) * np.fft.rfft(kernels, n_fft), n_fft)
-        customers_f = customers_f + win * np.fft.rfft(conv[0], n_fft)
-        first, middle, last = (np.maximum(c[..., :T], 0.0) for c in conv[1:])
-        pipe["pipeline"] = pipe["pipeline"] + first + middle + last
-        pipe["pipeline_sql"] = pipe["pipeline_sql"] + q1 * q2 * last
-        pipe["pipeline_mql"] = pipe["pipeline_mql"] + q1 * middle + q1 * (1.0 - q2) * last
-        pipe["pipeline_leads"] = pipe["pipeline_leads"] + first + (1.0 - q1) * (middle + last)
+        s_early = lag_survival(3.0 * k + 1.0, mu)  # P(L > 3k): first third of the time to close
+        kern = sfft.rfft(np.stack([lag_pmf(k, mu), s_early, s_mid - s_early, s_all - s_mid]), n_fft, axis=-1)
+        x = sfft.rfft(leads, n_fft, axis=-1)
+        first, middle, last = x * kern[1], x * kern[2], x * kern[3]
+        won = won + (win * x) * kern[0]
+        pipe_sql = pipe_sql + (q1 * q2) * last
+        pipe_mql = pipe_mql + q1 * (middle + (1.0 - q2) * last)
+        pipe_leads = pipe_leads + first + (1.0 - q1) * (middle + last)
 
-    # 6. revenue: a customer won in month m pays from m+1, retained (1 − churn) per month
+    # a customer won in month m pays from m+1 on and is kept with probability (1 − churn) a month
     keep = 1.0 - _col(p, "economics.monthly_churn")
-    j = np.arange(T, dtype=float)
-    retention = np.where(j >= 1, keep ** np.maximum(j - 1.0, 0.0), 0.0)
-    customers = np.maximum(np.fft.irfft(customers_f, n_fft)[..., :T], 0.0)
-    revenue = _col(p, "economics.revenue_per_customer_month") * np.maximum(
-        np.fft.irfft(customers_f * np.fft.rfft(retention, n_fft), n_fft)[..., :T], 0.0
-    )
+    retention = np.where(k >= 1, keep ** np.maximum(k - 1.0, 0.0), 0.0)
+    paying = won * sfft.rfft(retention, n_fft, axis=-1)
+    back = sfft.irfft(np.stack(np.broadcast_arrays(won, paying, pipe_leads, pipe_mql, pipe_sql)), n_fft, axis=-1)
+    customers, paying_customers, pipe_leads, pipe_mql, pipe_sql = np.maximum(back[..., :T], 0.0)
+    revenue = _col(p, "economics.revenue_per_customer_month") * paying_customers
+    pipe = {
+        "pipeline": pipe_leads + pipe_mql + pipe_sql,
+        "pipeline_leads": pipe_leads,
+        "pipeline_mql": pipe_mql,
+        "pipeline_sql": pipe_sql,
+    }
 
     spend = spend_gen + spend_buy
     out = {
@@ -174,10 +177,12 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def summarize(p: Params, monthly: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Metrics over the horizon for each draw and strategy: (N, S); NaN where undefined."""
     tot = {k: monthly[k].sum(axis=-1) for k in MONTHLY}
-    wins = {}
-    for src in ("generate", "buy"):
-        c = lambda f: np.asarray(p[f"{src}.{f}"], float)[:, None]  # noqa: E731
-        wins[src] = (c("lead_to_mql"), c("mql_to_sql"), c("sql_to_customer"))
+    wins = {
+        src: tuple(
+            np.asarray(p[f"{src}.{f}"], float)[:, None] for f in ("lead_to_mql", "mql_to_sql", "sql_to_customer")
+        )
+        for src in ("generate", "buy")
+    }
     lg, lb = tot["leads_generate"], tot["leads_buy"]
     (g1, g2, g3), (b1, b2, b3) = wins["generate"], wins["buy"]
     mqls = lg * g1 + lb * b1

@@ -58,9 +58,7 @@ class Result:
     @cached_property
     def summary(self) -> pd.DataFrame:
         """One row per strategy, one column per metric; NaN where undefined."""
-        return pd.DataFrame(
-            {k: self.summary_arrays[k] for k in SUMMARY}, index=pd.Index(STRATEGIES, name="strategy")
-        )
+        return pd.DataFrame({k: self.summary_arrays[k] for k in SUMMARY}, index=pd.Index(STRATEGIES, name="strategy"))
 
     def metric(self, strategy: str, name: str) -> float | int | None:
         """One summary metric, None when undefined."""

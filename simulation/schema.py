@@ -33,87 +33,148 @@ def _f(default: Any = ..., *, kind: Kind, unit: str, description: str, **bounds:
 
 class Budget(_Strict):
     monthly: float = _f(
-        kind="money", unit="per month", ge=0, le=MAX_MONEY,
+        kind="money",
+        unit="per month",
+        ge=0,
+        le=MAX_MONEY,
         description="Acquisition budget per month: media plus purchased leads. Fixed costs come on top.",
     )
     buy_share: float = _f(
-        0.5, kind="rate", unit="of budget", ge=0, le=1,
+        0.5,
+        kind="rate",
+        unit="of budget",
+        ge=0,
+        le=1,
         description="Share of the monthly budget the Blend strategy spends on buying leads; the rest generates.",
     )
 
 
 class Economics(_Strict):
     revenue_per_customer_month: float = _f(
-        kind="money", unit="per customer per month", ge=0, le=MAX_PRICE,
+        kind="money",
+        unit="per customer per month",
+        ge=0,
+        le=MAX_PRICE,
         description="Revenue a customer pays each month, from the month after the deal is won.",
     )
     gross_margin: float = _f(
-        kind="rate", unit="of revenue", ge=0, le=1,
+        kind="rate",
+        unit="of revenue",
+        ge=0,
+        le=1,
         description="Share of revenue left after the cost of serving the customer.",
     )
     monthly_churn: float = _f(
-        kind="rate", unit="per month", ge=0, le=1,
+        kind="rate",
+        unit="per month",
+        ge=0,
+        le=1,
         description="Share of customers lost each month.",
     )
     lifetime_months: int = _f(
-        60, kind="integer", unit="months", ge=1, le=240,
+        60,
+        kind="integer",
+        unit="months",
+        ge=1,
+        le=240,
         description="Longest customer life counted in LTV (lifetime value).",
     )
 
 
 class _Channel(_Strict):
     lead_to_mql: float = _f(
-        kind="rate", unit="of leads", ge=0, le=1,
+        kind="rate",
+        unit="of leads",
+        ge=0,
+        le=1,
         description="Share of leads that become marketing-qualified leads (MQL).",
     )
     mql_to_sql: float = _f(
-        kind="rate", unit="of MQLs", ge=0, le=1,
+        kind="rate",
+        unit="of MQLs",
+        ge=0,
+        le=1,
         description="Share of MQLs that become sales-qualified leads (SQL).",
     )
     sql_to_customer: float = _f(
-        kind="rate", unit="of SQLs", ge=0, le=1,
+        kind="rate",
+        unit="of SQLs",
+        ge=0,
+        le=1,
         description="Share of SQLs that become paying customers (win rate).",
     )
     nurture_months: float = _f(
-        kind="months", unit="months", ge=0, le=36,
+        kind="months",
+        unit="months",
+        ge=0,
+        le=36,
         description="Average months from a lead's arrival to its close, won or lost.",
     )
 
 
 class Generate(_Channel):
     cost_per_lead: float = _f(
-        kind="money", unit="per lead", gt=0, le=MAX_PRICE,
+        kind="money",
+        unit="per lead",
+        gt=0,
+        le=MAX_PRICE,
         description="Steady-state cost per generated lead (CPL) once the channel has ramped up.",
     )
     ramp_months: float = _f(
-        kind="months", unit="months", ge=0, le=60,
+        kind="months",
+        unit="months",
+        ge=0,
+        le=60,
         description="Months of spend until generated lead volume reaches steady state (0 = no ramp).",
     )
     fixed_monthly_cost: float = _f(
-        0.0, kind="money", unit="per month", ge=0, le=MAX_MONEY,
+        0.0,
+        kind="money",
+        unit="per month",
+        ge=0,
+        le=MAX_MONEY,
         description="Team, tools and content costs, charged every month generation has budget.",
     )
 
 
 class Buy(_Channel):
     cost_per_lead: float = _f(
-        kind="money", unit="per lead", gt=0, le=MAX_PRICE,
+        kind="money",
+        unit="per lead",
+        gt=0,
+        le=MAX_PRICE,
         description="Vendor price per delivered lead (CPL).",
     )
     max_leads_per_month: float = _f(
-        0.0, kind="count", unit="leads per month", ge=0, le=MAX_COUNT,
+        0.0,
+        kind="count",
+        unit="leads per month",
+        ge=0,
+        le=MAX_COUNT,
         description="Most leads the vendors can deliver per month; 0 means no cap. Budget above the cap stays unspent.",
     )
     invalid_rate: float = _f(
-        0.0, kind="rate", unit="of delivered leads", ge=0, le=1,
+        0.0,
+        kind="rate",
+        unit="of delivered leads",
+        ge=0,
+        le=1,
         description="Share of delivered leads that are unusable (wrong contact, duplicate, no intent).",
     )
     return_cap: float = _f(
-        0.0, kind="rate", unit="of delivered leads", ge=0, le=1,
+        0.0,
+        kind="rate",
+        unit="of delivered leads",
+        ge=0,
+        le=1,
         description="Most of the delivered leads the vendor refunds as invalid returns.",
     )
     fixed_monthly_cost: float = _f(
-        0.0, kind="money", unit="per month", ge=0, le=MAX_MONEY,
+        0.0,
+        kind="money",
+        unit="per month",
+        ge=0,
+        le=MAX_MONEY,
         description="Platform and vendor-management fees, charged every month buying has budget.",
     )
 
@@ -128,7 +189,9 @@ class Uncertainty(_Strict):
 
 class Scenario(_Strict):
     name: str = Field("Scenario", max_length=80, description="Label of the scenario.")
-    horizon_months: int = Field(24, ge=1, le=120, description="Months simulated.", json_schema_extra={"kind": "integer", "unit": "months"})
+    horizon_months: int = Field(
+        24, ge=1, le=120, description="Months simulated.", json_schema_extra={"kind": "integer", "unit": "months"}
+    )
     budget: Budget
     economics: Economics
     generate: Generate
@@ -219,7 +282,18 @@ def _specs() -> dict[str, FieldSpec]:
 
 FIELDS: dict[str, FieldSpec] = _specs()
 RANGEABLE = [k for k, s in FIELDS.items() if s.rangeable]
-_ALL_NAMES = ["name", *FIELDS, "budget", "economics", "generate", "buy", "uncertainty", "uncertainty.draws", "uncertainty.seed", "uncertainty.ranges"]
+_ALL_NAMES = [
+    "name",
+    *FIELDS,
+    "budget",
+    "economics",
+    "generate",
+    "buy",
+    "uncertainty",
+    "uncertainty.draws",
+    "uncertainty.seed",
+    "uncertainty.ranges",
+]
 
 
 # --------------------------------------------------------------------------------------

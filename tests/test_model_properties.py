@@ -104,7 +104,7 @@ def test_no_nan_or_inf_and_json_is_strict(scn):
         assert np.all(np.isfinite(r.monthly_arrays[key])), key
         assert np.all(r.monthly_arrays[key] >= 0), key
     doc = json.loads(json.dumps(r.to_json(), allow_nan=False))
-    for strat, metrics in doc["summary"].items():
+    for metrics in doc["summary"].values():
         assert set(metrics) == set(SUMMARY)
         for v in metrics.values():
             assert v is None or np.isfinite(v)
