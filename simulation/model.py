@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import scipy.fft as sfft
 
 from .schema import FIELDS, Scenario, get_field
 
@@ -48,16 +47,33 @@ def ramp(age: np.ndarray, ramp_months: np.ndarray) -> np.ndarray:
     return np.where(age > ramp_months, 1.0, age / (ramp_months + 1.0))
 
 
-def lag_survival(n: np.ndarray, nurture: np.ndarray) -> np.ndarray:
-    """P(L ≥ n) for the close lag L ~ negative binomial(r=2) with mean `nurture`."""
-    q = nurture / (2.0 + nurture)
-    return q**n * (1.0 + n * (1.0 - q))
+LAG_STAGES = 3  # open lead → MQL → SQL → close: three geometric waits
+
+
+def _stay(nurture: np.ndarray) -> np.ndarray:
+    """Monthly probability of staying in a stage, so that the mean total wait is `nurture`."""
+    return nurture / (LAG_STAGES + nurture)
 
 
 def lag_pmf(k: np.ndarray, nurture: np.ndarray) -> np.ndarray:
-    """P(L = k) for the close lag: (k+1)(1−q)²q^k with q = μ/(2+μ), mean exactly μ."""
-    q = nurture / (2.0 + nurture)
-    return (k + 1.0) * (1.0 - q) ** 2 * q**k
+    """P(L = k) for the close lag L ~ negative binomial(r=3), mean exactly `nurture`."""
+    q = _stay(nurture)
+    return (k + 1.0) * (k + 2.0) / 2.0 * (1.0 - q) ** 3 * q**k
+
+
+def lag_survival(k: np.ndarray, nurture: np.ndarray) -> np.ndarray:
+    """P(L > k): share of a month's leads still open k months after they arrived."""
+    q = _stay(nurture)
+    n = k + 1.0
+    return q**n * (1.0 + n * (1.0 - q) + n * (n + 1.0) / 2.0 * (1.0 - q) ** 2)
+
+
+def _q(p: Params, src: str) -> np.ndarray:
+    return _stay(_col(p, f"{src}.nurture_months"))
+
+
+def _win(p: Params, src: str) -> np.ndarray:
+    return _col(p, f"{src}.lead_to_mql") * _col(p, f"{src}.mql_to_sql") * _col(p, f"{src}.sql_to_customer")
 
 
 def ltv(p: Params) -> np.ndarray:
@@ -83,69 +99,79 @@ def simulate(p: Params, horizon: int, shares: np.ndarray | None = None) -> dict[
     T = int(horizon)
     if shares is None:
         shares = strategy_shares(p)
-    n_draws = np.asarray(p["budget.monthly"]).shape[0]
+    n_draws = max(np.asarray(v).shape[0] for v in p.values())
     shares = np.asarray(shares, float)
-    S = shares.shape[-2] if shares.ndim >= 2 else shares.shape[0]
-    share = np.broadcast_to(shares if shares.ndim >= 2 else shares[:, None], (n_draws, S, T))
+    if shares.ndim < 3:  # (S,) or (S, T): the same for every draw
+        shares = shares.reshape(1, shares.shape[0], -1)
+    S = shares.shape[1]
 
     budget = _col(p, "budget.monthly")
     cpl_g, cpl_b = _col(p, "generate.cost_per_lead"), _col(p, "buy.cost_per_lead")
     cap_leads = _col(p, "buy.max_leads_per_month")
     invalid = _col(p, "buy.invalid_rate")
 
-    # 1. spend and unspent budget
-    want_buy = budget * share
+    # 1. spend and unspent budget; constant shares keep these at one column, not T
+    want_buy = budget * shares
     cap = np.where(cap_leads > 0, cap_leads * cpl_b, np.inf)
     spend_buy = np.minimum(want_buy, cap)
     unspent = want_buy - spend_buy
-    spend_gen = budget * (1.0 - share)
+    spend_gen = budget * (1.0 - shares)
+    has_gen = spend_gen > 0
 
     # 2. generated leads ramp with the months the channel has had budget
-    age = np.cumsum(spend_gen > 0, axis=-1)
+    age = np.cumsum(has_gen, axis=-1) if shares.shape[-1] > 1 else np.arange(1.0, T + 1.0)
     leads_gen = spend_gen / cpl_g * ramp(age, _col(p, "generate.ramp_months"))
 
     # 3. bought leads, invalid share, capped refunds
     delivered = spend_buy / cpl_b
     leads_buy = delivered * (1.0 - invalid)
     refunds = spend_buy * np.minimum(invalid, _col(p, "buy.return_cap"))
-    fixed = _col(p, "generate.fixed_monthly_cost") * (spend_gen > 0) + _col(p, "buy.fixed_monthly_cost") * (
-        want_buy > 0
-    )
+    fixed = _col(p, "generate.fixed_monthly_cost") * has_gen + _col(p, "buy.fixed_monthly_cost") * (want_buy > 0)
 
-    # 4–6. funnel with the nurture lag and revenue with churn: convolutions along the months,
-    # done as products of Fourier transforms (linear, so both sources add up before inverting).
-    n_fft = sfft.next_fast_len(3 * T, real=True)
-    k = np.arange(T, dtype=float)
-    won = pipe_leads = pipe_mql = pipe_sql = 0.0
-    for src, leads in (("generate", leads_gen), ("buy", leads_buy)):
-        mu = _col(p, f"{src}.nurture_months")
-        q1, q2 = _col(p, f"{src}.lead_to_mql"), _col(p, f"{src}.mql_to_sql")
-        win = q1 * q2 * _col(p, f"{src}.sql_to_customer")
-        s_all = lag_survival(k + 1.0, mu)  # P(L > k)
-        s_mid = lag_survival(np.floor(1.5 * k) + 1.0, mu)  # P(L > 1.5k)
-        s_early = lag_survival(3.0 * k + 1.0, mu)  # P(L > 3k): first third of the time to close
-        kern = sfft.rfft(np.stack([lag_pmf(k, mu), s_early, s_mid - s_early, s_all - s_mid]), n_fft, axis=-1)
-        x = sfft.rfft(leads, n_fft, axis=-1)
-        first, middle, last = x * kern[1], x * kern[2], x * kern[3]
-        won = won + (win * x) * kern[0]
-        pipe_sql = pipe_sql + (q1 * q2) * last
-        pipe_mql = pipe_mql + q1 * (middle + (1.0 - q2) * last)
-        pipe_leads = pipe_leads + first + (1.0 - q1) * (middle + last)
+    # 4–6. funnel and revenue as a linear recurrence over the months, vectorised over draws,
+    # strategies and both sources at once (axis 0: generate, buy). A lead waits through three
+    # stages (open lead, MQL, SQL), each a geometric wait with mean nurture/3, so its time to
+    # close is negative binomial (r = 3) with mean exactly `nurture_months`; see docs/MODEL.md.
+    def per_source(fn):  # (2, N, 1)
+        return np.stack(np.broadcast_arrays(fn("generate"), fn("buy")))[..., 0]
 
-    # a customer won in month m pays from m+1 on and is kept with probability (1 − churn) a month
-    keep = 1.0 - _col(p, "economics.monthly_churn")
-    retention = np.where(k >= 1, keep ** np.maximum(k - 1.0, 0.0), 0.0)
-    paying = won * sfft.rfft(retention, n_fft, axis=-1)
-    back = sfft.irfft(np.stack(np.broadcast_arrays(won, paying, pipe_leads, pipe_mql, pipe_sql)), n_fft, axis=-1)
-    customers, paying_customers, pipe_leads, pipe_mql, pipe_sql = np.maximum(back[..., :T], 0.0)
-    revenue = _col(p, "economics.revenue_per_customer_month") * paying_customers
+    stay = per_source(lambda src: _q(p, src))
+    win = per_source(lambda src: _win(p, src))
+    q1 = per_source(lambda src: _col(p, f"{src}.lead_to_mql"))
+    not_q1, not_q2 = 1.0 - q1, 1.0 - per_source(lambda src: _col(p, f"{src}.mql_to_sql"))
+    q12 = per_source(lambda src: _col(p, f"{src}.lead_to_mql") * _col(p, f"{src}.mql_to_sql"))
+    keep = 1.0 - _col(p, "economics.monthly_churn")[..., 0]  # (N, 1)
+    gen_t = np.broadcast_to(leads_gen, (n_draws, S, T))
+    buy_t = np.broadcast_to(leads_buy, (n_draws, S, leads_buy.shape[-1]))
+    buy_col = (lambda t: t) if buy_t.shape[-1] > 1 else (lambda t: 0)
+
+    stage1 = stage2 = stage3 = np.zeros((2, n_draws, S))
+    customers, pipe_leads, pipe_mql, pipe_sql, paying = np.empty((5, T, n_draws, S))
+    active = np.zeros((n_draws, S))
+    for t in range(T):
+        inflow = stage1 + np.stack((gen_t[..., t], buy_t[..., buy_col(t)]))
+        stage1 = stay * inflow
+        inflow = stage2 + (inflow - stage1)
+        stage2 = stay * inflow
+        inflow = stage3 + (inflow - stage2)
+        stage3 = stay * inflow
+        won = (win * (inflow - stage3)).sum(axis=0)
+        pipe_leads[t] = (stage1 + not_q1 * (stage2 + stage3)).sum(axis=0)
+        pipe_mql[t] = (q1 * (stage2 + not_q2 * stage3)).sum(axis=0)
+        pipe_sql[t] = (q12 * stage3).sum(axis=0)
+        customers[t] = won
+        paying[t] = active
+        active = keep * active + won
+
+    def months_last(a: np.ndarray) -> np.ndarray:
+        return np.moveaxis(a, 0, -1)
+
+    revenue = _col(p, "economics.revenue_per_customer_month") * months_last(paying)
     pipe = {
-        "pipeline": pipe_leads + pipe_mql + pipe_sql,
-        "pipeline_leads": pipe_leads,
-        "pipeline_mql": pipe_mql,
-        "pipeline_sql": pipe_sql,
+        "pipeline_leads": months_last(pipe_leads),
+        "pipeline_mql": months_last(pipe_mql),
+        "pipeline_sql": months_last(pipe_sql),
     }
-
     spend = spend_gen + spend_buy
     out = {
         "spend": spend,
@@ -160,12 +186,20 @@ def simulate(p: Params, horizon: int, shares: np.ndarray | None = None) -> dict[
         "leads_buy": leads_buy,
         "delivered_buy": delivered,
         "invalid_buy": delivered * invalid,
-        "customers": customers,
+        "customers": months_last(customers),
+        "pipeline": months_last(pipe_leads + pipe_mql + pipe_sql),
         **pipe,
         "revenue": revenue,
         "gross_profit": revenue * _col(p, "economics.gross_margin"),
     }
     return {key: np.broadcast_to(v, (n_draws, S, T)) for key, v in out.items()}
+
+
+def total(a: np.ndarray) -> np.ndarray:
+    """Sum over the months (last axis); cheap for figures that are constant over time."""
+    if a.strides[-1] == 0:
+        return a[..., 0] * a.shape[-1]
+    return a.sum(axis=-1)
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -176,7 +210,7 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def summarize(p: Params, monthly: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Metrics over the horizon for each draw and strategy: (N, S); NaN where undefined."""
-    tot = {k: monthly[k].sum(axis=-1) for k in MONTHLY}
+    tot = {k: total(monthly[k]) for k in MONTHLY}
     wins = {
         src: tuple(
             np.asarray(p[f"{src}.{f}"], float)[:, None] for f in ("lead_to_mql", "mql_to_sql", "sql_to_customer")

@@ -114,24 +114,32 @@ def test_ramp_shape():
 
 
 def test_lag_distribution_by_hand():
-    # nurture 1 → q = 1/3: P(0) = (2/3)² = 4/9, P(1) = 2·(2/3)²·(1/3) = 8/27, P(L ≥ 1) = 5/9.
+    # nurture 1 → stay q = 1/(3+1) = 1/4: P(0) = (3/4)³ = 27/64, P(1) = 3·(3/4)³·(1/4) = 81/256,
+    # P(L > 0) = 37/64, P(L > 1) = 1 − 27/64 − 81/256 = 67/256.
     mu = np.float64(1.0)
-    assert lag_pmf(np.array([0.0, 1.0]), mu) == pytest.approx([4 / 9, 8 / 27])
-    assert lag_survival(np.array([1.0]), mu) == pytest.approx([5 / 9])
+    assert lag_pmf(np.array([0.0, 1.0]), mu) == pytest.approx([27 / 64, 81 / 256])
+    assert lag_survival(np.array([0.0, 1.0]), mu) == pytest.approx([37 / 64, 67 / 256])
     k = np.arange(2000, dtype=float)
     for m in (0.0, 0.3, 3.0, 12.0, 36.0):
         pmf = lag_pmf(k, np.float64(m))
         assert pmf.sum() == pytest.approx(1.0, abs=1e-9)
         assert (k * pmf).sum() == pytest.approx(m, abs=1e-6)
+        assert lag_survival(k[:50], np.float64(m)) == pytest.approx(1 - np.cumsum(pmf[:50]), abs=1e-12)
 
 
 def test_lagged_customers_by_hand():
-    # nurture 1: 100 generated leads a month, p = 0.1: customers(1) = 10·4/9,
-    # customers(2) = 10·(4/9 + 8/27); pipeline(1) = 100·5/9.
+    # nurture 1: 100 generated leads a month, p = 0.1: customers(1) = 10·27/64,
+    # customers(2) = 10·(27/64 + 81/256); pipeline(1) = 100·37/64, pipeline(2) = 100·(37/64 + 67/256).
     r = run(scenario(**{"generate.nurture_months": 1.0}))
     cust = col(r, "generate", "customers")
-    assert cust[:2] == pytest.approx([40 / 9, 10 * (4 / 9 + 8 / 27)])
-    assert col(r, "generate", "pipeline")[0] == pytest.approx(500 / 9)
+    assert cust[:2] == pytest.approx([270 / 64, 10 * (27 / 64 + 81 / 256)])
+    assert col(r, "generate", "pipeline")[:2] == pytest.approx([3700 / 64, 100 * (37 / 64 + 67 / 256)])
+    # Stages after month 1 (stay q = 1/4): stage 1 holds 100·q = 25, stage 2 holds 75·q = 18.75,
+    # stage 3 holds 56.25·q = 14.0625. With lead→MQL 0.5 and MQL→SQL 0.4:
+    # SQL = 0.5·0.4·14.0625; MQL = 0.5·(18.75 + 0.6·14.0625); open leads = 25 + 0.5·(18.75 + 14.0625).
+    assert col(r, "generate", "pipeline_sql")[0] == pytest.approx(2.8125)
+    assert col(r, "generate", "pipeline_mql")[0] == pytest.approx(13.59375)
+    assert col(r, "generate", "pipeline_leads")[0] == pytest.approx(41.40625)
 
 
 def test_pipeline_stages_sum_to_pipeline():
