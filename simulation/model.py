@@ -172,6 +172,7 @@ def simulate(p: Params, horizon: int, shares: np.ndarray | None = None) -> dict[
         "pipeline_mql": months_last(pipe_mql),
         "pipeline_sql": months_last(pipe_sql),
     }
+    # 7. cost = spend − refunds + fixed costs of the channels with budget
     spend = spend_gen + spend_buy
     out = {
         "spend": spend,
