@@ -1,0 +1,1 @@
+"""Acquisition Lab's Streamlit dashboard: thin UI over the simulation package."""

@@ -1,0 +1,49 @@
+"""Acquisition Lab: generate, buy or blend — `streamlit run dashboard/app.py`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without install
+
+from dashboard import api, inputs, overview  # noqa: E402
+from dashboard.text import plain  # noqa: E402
+from simulation.schema import SCHEMA_VERSION  # noqa: E402
+
+
+def main() -> None:
+    presenting = st.session_state.get("_present", inputs.presenting_in_url())
+    st.set_page_config(
+        page_title="Acquisition Lab", page_icon="📈", layout="wide",
+        initial_sidebar_state="collapsed" if presenting else "expanded",
+    )  # fmt: skip
+    if "url_problems" not in st.session_state:
+        st.session_state["url_problems"], st.session_state["url_bad_fields"] = inputs.url_problems()
+    _preset, scn, problems = inputs.sidebar_inputs()
+    if st.query_params.get("v") != str(SCHEMA_VERSION):
+        st.query_params["v"] = str(SCHEMA_VERSION)
+    st.set_page_config(page_title=f"{scn.name} · Acquisition Lab")
+    presenting = bool(st.session_state.get("_present"))
+
+    st.title(plain(scn.name), anchor=False)
+    warn = st.session_state["url_problems"] + problems
+    if warn:
+        st.warning(
+            "Some values in the link could not be used and fell back to the preset: " + plain("; ".join(warn)) + ".",
+            icon="⚠️",
+        )
+    if not presenting:
+        st.caption(
+            f"Budget {scn.budget.monthly:,.0f} a month over {scn.horizon_months} months, simulated three ways: "
+            "**Generate** (all of it on our own leads), **Buy** (all of it on vendor leads) and "
+            f"**Blend** ({scn.budget.buy_share:.0%} buying). The address bar is the share link."
+        )
+    result = api.simulate(scn)
+    overview.headline(result)
+    overview.charts_area(result, show_table=not presenting)
+
+
+main()

@@ -1,0 +1,53 @@
+"""The Overview page body: headline cards, verdict and charts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from simulation import Result
+from simulation.model import STRATEGIES
+
+from . import charts
+from .headline import HEADLINE, kpis, verdict
+
+
+def headline(result: Result) -> None:
+    """The verdict sentence, then one row of KPI cards per strategy."""
+    st.info(verdict(result), icon=":material/explore:")
+    cards = kpis(result)
+    for s in STRATEGIES:
+        cols = st.columns(len(HEADLINE), gap="small")
+        for col, k in zip(cols, (c for c in cards if c.strategy == s), strict=True):
+            col.metric(k.label, k.value, k.delta, delta_color=k.delta_color, help=k.help)
+    st.caption("Arrows compare Buy and Blend with Generate; green is better.")
+
+
+def charts_area(result: Result, *, show_table: bool) -> None:
+    monthly, summary = result.monthly, result.summary
+    payback = {s: result.metric(s, "payback_month") for s in STRATEGIES}
+    tabs = st.tabs(
+        ["Customers & CAC", "Cash (J-curve)", "Pipeline & funnel", *(["Monthly table"] if show_table else [])]
+    )
+    with tabs[0]:
+        left, right = st.columns(2)
+        left.plotly_chart(charts.cumulative_customers(monthly), width="stretch")
+        right.plotly_chart(charts.cac_to_date(monthly, result.crossover_month()), width="stretch")
+    with tabs[1]:
+        st.plotly_chart(charts.cumulative_net(monthly, payback), width="stretch")
+    with tabs[2]:
+        st.plotly_chart(charts.pipeline_by_stage(monthly), width="stretch")
+        st.plotly_chart(charts.funnel(summary), width="stretch")
+    if show_table:
+        with tabs[3]:
+            table(result)
+
+
+def table(result: Result) -> None:
+    df = result.monthly
+    st.dataframe(df, hide_index=True, width="stretch", height=420,
+                 column_config={c: st.column_config.NumberColumn(format="localized") for c in df.columns
+                                if c not in ("month", "strategy")})  # fmt: skip
+    st.download_button(
+        "Download the monthly table (CSV)", df.to_csv(index=False).encode(), file_name="acquisition_lab_monthly.csv",
+        mime="text/csv",
+    )  # fmt: skip
