@@ -16,16 +16,14 @@ from simulation.schema import SCHEMA_VERSION  # noqa: E402
 
 def main() -> None:
     presenting = st.session_state.get("_present", inputs.presenting_in_url())
-    st.set_page_config(
-        page_title="Acquisition Lab", page_icon="📈", layout="wide",
-        initial_sidebar_state="collapsed" if presenting else "expanded",
-    )  # fmt: skip
+    sidebar = "collapsed" if presenting else "expanded"
+    st.set_page_config(page_title="Acquisition Lab", page_icon="📈", layout="wide", initial_sidebar_state=sidebar)
     if "url_problems" not in st.session_state:
         st.session_state["url_problems"], st.session_state["url_bad_fields"] = inputs.url_problems()
     _preset, scn, problems = inputs.sidebar_inputs()
     if st.query_params.get("v") != str(SCHEMA_VERSION):
         st.query_params["v"] = str(SCHEMA_VERSION)
-    st.set_page_config(page_title=f"{scn.name} · Acquisition Lab")
+    st.set_page_config(page_title=f"{scn.name} · Acquisition Lab", layout="wide", initial_sidebar_state=sidebar)
     presenting = bool(st.session_state.get("_present"))
 
     st.title(plain(scn.name), anchor=False)
