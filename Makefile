@@ -35,6 +35,7 @@ test: install browser lint
 
 bench: install
 	$(PY) bench/bench_model.py
+	$(PY) bench/bench_app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -22,23 +22,29 @@ def headline(result: Result) -> None:
     st.caption("Arrows compare Buy and Blend with Generate; green is better.")
 
 
+VIEWS = ("Customers & CAC", "Cash", "Pipeline & funnel", "Table")
+
+
 def charts_area(result: Result, *, show_table: bool) -> None:
+    """The chart views as tabs bound to the URL (?view=…); only the open one is computed."""
     monthly, summary = result.monthly, result.summary
-    payback = {s: result.metric(s, "payback_month") for s in STRATEGIES}
-    tabs = st.tabs(
-        ["Customers & CAC", "Cash (J-curve)", "Pipeline & funnel", *(["Monthly table"] if show_table else [])]
-    )
-    with tabs[0]:
-        left, right = st.columns(2)
-        left.plotly_chart(charts.cumulative_customers(monthly), width="stretch")
-        right.plotly_chart(charts.cac_to_date(monthly, result.crossover_month()), width="stretch")
-    with tabs[1]:
-        st.plotly_chart(charts.cumulative_net(monthly, payback), width="stretch")
-    with tabs[2]:
-        st.plotly_chart(charts.pipeline_by_stage(monthly), width="stretch")
-        st.plotly_chart(charts.funnel(summary), width="stretch")
-    if show_table:
-        with tabs[3]:
+    views = [v for v in VIEWS if show_table or v != "Table"]
+    tabs = dict(zip(views, st.tabs(views, key="view", bind="query-params"), strict=True))
+    if tabs["Customers & CAC"].open:
+        with tabs["Customers & CAC"]:
+            left, right = st.columns(2)
+            left.plotly_chart(charts.cumulative_customers(monthly), width="stretch")
+            right.plotly_chart(charts.cac_to_date(monthly, result.crossover_month()), width="stretch")
+    if tabs["Cash"].open:
+        with tabs["Cash"]:
+            payback = {s: result.metric(s, "payback_month") for s in STRATEGIES}
+            st.plotly_chart(charts.cumulative_net(monthly, payback), width="stretch")
+    if tabs["Pipeline & funnel"].open:
+        with tabs["Pipeline & funnel"]:
+            st.plotly_chart(charts.pipeline_by_stage(monthly), width="stretch")
+            st.plotly_chart(charts.funnel(summary), width="stretch")
+    if show_table and tabs["Table"].open:
+        with tabs["Table"]:
             table(result)
 
 
