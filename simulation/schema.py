@@ -205,17 +205,41 @@ class Scenario(_Strict):
         problems = []
         for key, (lo, hi) in self.uncertainty.ranges.items():
             spec = FIELDS.get(key)
+            if key == "horizon_months":
+                problems.append(
+                    "uncertainty.ranges.horizon_months: the horizon sets the months simulated; it cannot have a range"
+                )
+                continue
             if spec is None or not spec.rangeable:
                 problems.append(f"uncertainty.ranges: unknown field {key!r}{_did_you_mean(key, RANGEABLE)}")
                 continue
-            for v in (lo, hi):
-                if not spec.contains(v):
-                    problems.append(f"uncertainty.ranges.{key}: {v!r} is outside {spec.range_text()}")
-            if lo > hi:
-                problems.append(f"uncertainty.ranges.{key}: low {lo!r} is above high {hi!r}")
+            problems.extend(range_problems(key, lo, hi))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError(RANGE_SEP.join(problems))
         return self
+
+
+RANGE_SEP = "\n"
+
+
+def range_problems(key: str, lo: float, hi: float) -> list[str]:
+    """Why (lo, hi) cannot be the P10/P90 range of a field; empty when it can."""
+    spec = FIELDS[key]
+    where = f"uncertainty.ranges.{key}"
+    out = [f"{where}: {v!r} is outside {spec.range_text()}" for v in (lo, hi) if not spec.contains(v)]
+    if out:
+        return out
+    if lo > hi:
+        return [f"{where}: low {lo!r} is above high {hi!r}"]
+    if lo == hi:
+        return []
+    if spec.kind == "rate" and (lo <= 0 or hi >= 1):
+        return [
+            f"{where}: a rate's range needs 0 < low and high < 1 (a Beta has no P10 at 0 or P90 at 1), got [{lo!r}, {hi!r}]"
+        ]
+    if spec.kind != "rate" and lo <= 0:
+        return [f"{where}: low must be above 0 for a lognormal or gamma range, got {lo!r}"]
+    return []
 
 
 # --------------------------------------------------------------------------------------
@@ -327,16 +351,20 @@ def _describe(err: dict[str, Any]) -> str:
         prefix = loc.rsplit(".", 1)[0] + "." if "." in loc else ""
         siblings = [n for n in _ALL_NAMES if n.startswith(prefix) and n.count(".") == loc.count(".")]
         return f"{loc}: unknown field{_did_you_mean(loc, siblings)}"
+    if err["loc"][:2] == ("uncertainty", "ranges") and len(err["loc"]) >= 3:
+        where = ".".join(str(p) for p in err["loc"][:3])
+        return f"{where}: expected a pair [low, high] of finite numbers ({err['msg'].lower()})"
     if etype == "missing":
         return f"{loc}: required field is missing" + (f" (allowed {FIELDS[loc].range_text()})" if loc in FIELDS else "")
     if etype == "value_error":
         return err["msg"].removeprefix("Value error, ")
+
     shown = repr(value) if not isinstance(value, dict) else "a table"
     if spec is not None:
         if isinstance(value, float) and not math.isfinite(value):
             return f"{loc}: {shown} is not a finite number; allowed {spec.range_text()}"
         return f"{loc}: {shown} is not allowed; allowed {spec.range_text()} ({err['msg'].lower()})"
-    return f"{loc}: {shown}: {err['msg']}"
+    return f"{loc}: {shown} is not allowed ({err['msg'].lower()})"
 
 
 def validate_scenario(data: dict[str, Any]) -> Scenario:
@@ -346,7 +374,7 @@ def validate_scenario(data: dict[str, Any]) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError([_describe(e) for e in exc.errors()]) from None
+        raise ScenarioError([line for e in exc.errors() for line in _describe(e).split(RANGE_SEP)]) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
