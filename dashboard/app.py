@@ -9,9 +9,17 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without install
 
-from dashboard import api, inputs, overview  # noqa: E402
+from dashboard import api, inputs, overview, risk, urlstate  # noqa: E402
 from dashboard.text import plain  # noqa: E402
-from simulation.schema import SCHEMA_VERSION  # noqa: E402
+from simulation.schema import SCHEMA_VERSION, Uncertainty  # noqa: E402
+
+
+def uncertainty_from_url() -> tuple[Uncertainty, list[str]]:
+    """Ranges, draws and seed from the link; the problems of what cannot be used."""
+    ranges, problems = urlstate.decode_ranges(st.query_params.get("ranges"))
+    draws, p1 = urlstate.int_param("draws", risk.DRAWS_DEFAULT, 100, 100_000)
+    seed, p2 = urlstate.int_param("seed", risk.SEED_DEFAULT, 0, 2**32 - 1)
+    return Uncertainty(draws=draws, seed=seed, ranges=ranges), problems + [p for p in (p1, p2) if p]
 
 
 def main() -> None:
@@ -20,6 +28,8 @@ def main() -> None:
     st.set_page_config(page_title="Acquisition Lab", page_icon="📈", layout="wide", initial_sidebar_state=sidebar)
     if "url_problems" not in st.session_state:
         st.session_state["url_problems"], st.session_state["url_bad_fields"] = inputs.url_problems()
+        st.session_state["url_problems"] += uncertainty_from_url()[1]
+    unc = uncertainty_from_url()[0]
     _preset, scn, problems = inputs.sidebar_inputs()
     if st.query_params.get("v") != str(SCHEMA_VERSION):
         st.query_params["v"] = str(SCHEMA_VERSION)
@@ -41,7 +51,7 @@ def main() -> None:
         )
     result = api.simulate(scn)
     overview.headline(result)
-    overview.charts_area(result, show_table=not presenting)
+    overview.charts_area(result, unc, show_table=not presenting)
 
 
 main()

@@ -10,6 +10,8 @@ import streamlit as st
 from simulation import FIELDS, Scenario, ScenarioError, flatten, load_preset, preset_names, with_values
 from simulation.schema import SCHEMA_VERSION, FieldSpec
 
+from .urlstate import sync_param
+
 LABELS = {
     "horizon_months": "Horizon (months)",
     "budget.monthly": "Monthly budget",
@@ -108,15 +110,6 @@ def presenting_in_url() -> bool:
     return st.query_params.get(PRESENT_KEY, "0").lower() in ("1", "true")
 
 
-def _sync_param(key: str, value: str | None) -> None:
-    """Keep a hand-managed URL parameter (not a bound widget) equal to `value`, None removes it."""
-    if value is None:
-        if key in st.query_params:
-            del st.query_params[key]
-    elif st.query_params.get(key) != value:
-        st.query_params[key] = value
-
-
 def apply_pending_fallbacks() -> None:
     """Put fields whose link value was invalid back to the preset (set on the previous run)."""
     for key, value in st.session_state.pop(FALLBACK_KEY, {}).items():
@@ -161,7 +154,7 @@ def sidebar_inputs() -> tuple[str, Scenario, list[str]]:
         "Preset", names, key="_preset", on_change=_on_preset_change, format_func=preset_label,
         help="A starting scenario for a kind of business. Every figure can be changed below.",
     )  # fmt: skip
-    _sync_param(PRESET_KEY, None if preset == names[0] else preset)
+    sync_param(PRESET_KEY, None if preset == names[0] else preset)
     base = load_preset(preset)
     defaults = flatten(base)
     sb.button("Reset to preset", on_click=apply_preset, args=(preset,), help="Put every input back to the preset.")
@@ -181,7 +174,7 @@ def sidebar_inputs() -> tuple[str, Scenario, list[str]]:
                 values[name] = _widget(st, name, defaults[name])
     present = sb.toggle("Presenter view", key="_present",
                         help="Hide the inputs; show the name, the headline and the charts. Share the link.")  # fmt: skip
-    _sync_param(PRESENT_KEY, "1" if present else None)
+    sync_param(PRESENT_KEY, "1" if present else None)
     _enforce_fallbacks(values, defaults, st.session_state.get("url_bad_fields", set()))
     problems: list[str] = []
     try:

@@ -6,8 +6,9 @@ import streamlit as st
 
 from simulation import Result
 from simulation.model import STRATEGIES
+from simulation.schema import Uncertainty
 
-from . import charts
+from . import charts, decide, risk
 from .headline import HEADLINE, kpis, verdict
 
 
@@ -22,11 +23,11 @@ def headline(result: Result) -> None:
     st.caption("Arrows compare Buy and Blend with Generate; green is better.")
 
 
-VIEWS = ("Customers & CAC", "Cash", "Pipeline & funnel", "Table")
+VIEWS = ("Customers & CAC", "Cash", "Pipeline & funnel", "Risk", "Sensitivity", "Optimize", "Table")
 
 
-def charts_area(result: Result, *, show_table: bool) -> None:
-    """The chart views as tabs bound to the URL (?view=…); only the open one is computed."""
+def charts_area(result: Result, unc: Uncertainty, *, show_table: bool) -> None:
+    """The views as tabs bound to the URL (?view=…); only the open one is computed."""
     monthly, summary = result.monthly, result.summary
     views = [v for v in VIEWS if show_table or v != "Table"]
     tabs = dict(zip(views, st.tabs(views, key="view", bind="query-params"), strict=True))
@@ -43,6 +44,17 @@ def charts_area(result: Result, *, show_table: bool) -> None:
         with tabs["Pipeline & funnel"]:
             st.plotly_chart(charts.pipeline_by_stage(monthly), width="stretch")
             st.plotly_chart(charts.funnel(summary), width="stretch")
+    scn = result.scenario
+    if tabs["Risk"].open:
+        with tabs["Risk"]:
+            risk.view(scn, unc)
+    sens_scn = scn.model_copy(update={"uncertainty": unc})
+    if tabs["Sensitivity"].open:
+        with tabs["Sensitivity"]:
+            decide.sensitivity_view(sens_scn)
+    if tabs["Optimize"].open:
+        with tabs["Optimize"]:
+            decide.optimize_view(scn)
     if show_table and tabs["Table"].open:
         with tabs["Table"]:
             table(result)

@@ -136,8 +136,10 @@ def breakeven_grid(scn: Scenario, n_price: int = 31, n_conv: int = 31) -> dict[s
     p["buy.cost_per_lead"] = pp.ravel()
     p["buy.sql_to_customer"] = (cc.ravel() / q12) if q12 > 0 else np.zeros(pp.size)
     cac_buy = summarize(p, simulate(p, scn.horizon_months, shares=np.array([1.0])))["cac"][:, 0]
-    gap = cac_buy.reshape(cc.shape) - _cac_generate(scn)
-    return {"price": price, "conversion": conv, "gap": gap, "current": (scn.buy.cost_per_lead, conv_now)}
+    cac_gen = _cac_generate(scn)
+    gap = cac_buy.reshape(cc.shape) - cac_gen
+    return {"price": price, "conversion": conv, "gap": gap, "current": (scn.buy.cost_per_lead, conv_now),
+            "cac_generate": cac_gen}  # fmt: skip
 
 
 # ---- best mix ---------------------------------------------------------------------------------

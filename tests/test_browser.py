@@ -188,3 +188,28 @@ def test_bad_link_shows_one_warning(server, page):
     assert "buy.invalid_rate" in text and "budget.monthly" in text
     assert shown_metrics(page) == expected(load_preset("default"))
     assert "invalid_rate" not in page.url
+
+
+def test_link_with_ranges_opens_risk_view_with_cli_quantiles(server, page, tmp_path):
+    ranges = "buy.cost_per_lead:90:140,generate.sql_to_customer:0.15:0.3,generate.nurture_months:2:6"
+    page.goto(f"{server}/?view=Risk&ranges={ranges}&draws=1200&seed=5&v=1")
+    settle(page)
+    page.wait_for_selector("text=of simulated futures", timeout=30_000)
+    d = load_preset("default").model_dump()
+    d["uncertainty"] = {"draws": 1200, "seed": 5, "ranges": {"buy.cost_per_lead": [90.0, 140.0],
+                        "generate.sql_to_customer": [0.15, 0.3], "generate.nurture_months": [2.0, 6.0]}}  # fmt: skip
+    from simulation import validate_scenario
+
+    doc = cli_json(validate_scenario(d), tmp_path)
+    q = doc["quantiles"]
+    shown = shown_metrics(page)
+    for s, lab in (("generate", "Generate"), ("buy", "Buy"), ("blend", "Blend")):
+        assert shown[f"CAC · {lab} (median)"] == fmt_metric("cac", q[s]["cac"]["p50"])
+    body = page.inner_text("body")
+    for s in ("generate", "buy", "blend"):
+        assert f"P10–P90: {fmt_metric('cac', q[s]['cac']['p10'])} – {fmt_metric('cac', q[s]['cac']['p90'])}" in body
+    p = doc["probabilities"]["buy_beats_generate_cac"]
+    want = f"{p:.0%} of simulated futures, buying" if p >= 0.5 else f"{1 - p:.0%} of simulated futures, generating"
+    assert want in body
+    assert page.locator(".js-plotly-plot").count() == 4
+    assert page.console_errors == []  # type: ignore[attr-defined]
