@@ -60,7 +60,9 @@ def main() -> None:
     for one in singles:
         summarize(one, simulate(one, 36))
     loop = (time.perf_counter() - t0) * 1000 * 10  # 1,000 measured, scaled to 10,000
-    print(f"  the same as a Python loop over draws (1,000 timed, x10):      {loop:8.0f} ms  -> {loop / engine:,.0f}x slower")
+    print(
+        f"  the same as a Python loop over draws (1,000 timed, x10):      {loop:8.0f} ms  -> {loop / engine:,.0f}x slower"
+    )
     d["uncertainty"]["draws"] = 2000
     d["horizon_months"] = 24
     risk = median_ms(lambda: monte_carlo(validate_scenario(d)), 9)
@@ -73,8 +75,12 @@ def main() -> None:
     print(f"optimize (best share, ROI):                                       {opt:8.1f} ms (target <= 1000 ms)")
     print(f"optimize with a binding customer floor (CAC, >= 83 by month 12): {opt_c:8.1f} ms")
     print(f"two-phase plan incl. its best constant share:                     {plan:8.1f} ms")
-    print(f"break-even (solved):                                              {median_ms(lambda: breakeven(scn), 9):8.1f} ms")
-    print(f"sensitivity (tornado, 22 inputs x 2):                             {median_ms(lambda: sensitivity(scn), 9):8.1f} ms")
+    print(
+        f"break-even (solved):                                              {median_ms(lambda: breakeven(scn), 9):8.1f} ms"
+    )
+    print(
+        f"sensitivity (tornado, 22 inputs x 2):                             {median_ms(lambda: sensitivity(scn), 9):8.1f} ms"
+    )
 
 
 if __name__ == "__main__":

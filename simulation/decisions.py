@@ -54,7 +54,7 @@ def sensitivity(scn: Scenario) -> pd.DataFrame:
     CAC buy − CAC generate) its value at the low, at the high, and the swing |high − low|.
     Rows are sorted by the swing of the generate-vs-buy CAC gap."""
     base = params_of(scn)
-    names = [n for n in RANGEABLE if n != "economics.lifetime_months" or True]
+    names = list(RANGEABLE)
     lows, highs, batch = [], [], [base]
     for name in names:
         lo, hi = swing_values(scn, name)
@@ -299,22 +299,22 @@ def two_phase(
     if not np.isfinite(score[i]):
         return None
     a, b, k = meta[i]
-    const_score = (
-        float(
-            _score(
-                {m: np.array([[v if v is not None else np.nan]]) for m, v in best_constant.summary.items()}, objective
-            )[0, 0]
-        )  # fmt: skip
-        if best_constant.summary
-        else -np.inf
-    )
-    if k is None or score[i] <= const_score:
-        a = b = best_constant.buy_share
-        k = None
-        score_i = const_score
-    else:
-        score_i = float(score[i])
+    if k is None or (
+        best_constant.summary is not None and score[i] <= _summary_score(best_constant.summary, objective)
+    ):
+        # the best constant share wins (or ties): no switch
+        const = best_constant.buy_share
+        const_score = _summary_score(best_constant.summary, objective) if best_constant.summary else -np.inf
+        return TwoPhase(const, const, None, const_score, const, const_score, best_constant.summary or {},
+                        float(best_constant.customers_by_month or 0.0))  # fmt: skip
     flat = {m: clean(summary[m][i]) for m in SUMMARY}
-    if k is None and best_constant.summary:
-        flat = best_constant.summary
-    return TwoPhase(a, b, k, score_i, best_constant.buy_share, const_score, flat, float(by[i]))
+    const_score = _summary_score(best_constant.summary, objective) if best_constant.summary else -np.inf
+    return TwoPhase(a, b, k, float(score[i]), best_constant.buy_share, const_score, flat, float(by[i]))
+
+
+def _summary_score(summary: dict[str, Any], objective: Objective) -> float:
+    """The objective of a flat summary (None = undefined = worst), higher is better."""
+    v = summary["roi"] if objective == "roi" else summary["cac"]
+    if v is None:
+        return -np.inf
+    return float(v) if objective == "roi" else -float(v)

@@ -172,6 +172,7 @@ def test_reset_to_preset_restores_values():
 def test_presenter_view_hides_table_tab():
     normal = app({})
     presenting = app({"present": "1"})
-    assert len(normal.tabs) == 4 and len(presenting.tabs) == 3
+    assert len(normal.tabs) == 7 and len(presenting.tabs) == 6
+    assert "Table" not in [t.label for t in presenting.tabs]
     assert presenting.toggle(key="_present").value is True
     assert len(presenting.metric) == 15

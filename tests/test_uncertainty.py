@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import HAND
+from hypothesis import given
+from hypothesis import settings as st_settings
+from hypothesis import strategies as st
 
 from simulation import ScenarioError, load_preset, run, save_scenario, validate_scenario
 from simulation.model import SUMMARY
@@ -211,3 +214,23 @@ def test_cli_run_without_uncertainty_has_no_quantiles():
 def test_cli_bad_draws_exit_2():
     proc = cli("run", str(ROOT / "data" / "presets" / "default.toml"), "--draws", "0")
     assert proc.returncode == 2 and "--draws" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@st_settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from(["default", "b2b_saas", "home_services", "insurance", "industrial_b2b"]),
+    st.floats(0.2, 0.9), st.floats(1.05, 3.0), st.floats(0.05, 0.4), st.floats(0.01, 0.5), st.integers(0, 2**31),
+)  # fmt: skip
+def test_quantiles_ordered_for_any_ranges(preset, cpl_lo, cpl_hi, rate_lo, rate_width, seed):
+    base = load_preset(preset)
+    ranges = {
+        "buy.cost_per_lead": [base.buy.cost_per_lead * cpl_lo, base.buy.cost_per_lead * cpl_hi],
+        "generate.sql_to_customer": [rate_lo, min(rate_lo + rate_width, 0.99)],
+        "buy.nurture_months": [0.5, 0.5 + 10 * rate_width],
+    }
+    mc = monte_carlo(with_ranges(ranges, draws=300, seed=seed, preset=preset))
+    for q in (*mc.summary_q.values(), *mc.monthly_q.values()):
+        lo, mid, hi = q
+        with np.errstate(invalid="ignore"):
+            assert np.all((lo <= mid + 1e-9) | np.isnan(lo) | np.isnan(mid))
+            assert np.all((mid <= hi + 1e-9) | np.isnan(mid) | np.isnan(hi))
