@@ -31,27 +31,27 @@ def _series(monthly: pd.DataFrame, strategy: str, column: str) -> pd.Series:
     return monthly[monthly["strategy"] == strategy].set_index("month")[column]
 
 
-def cumulative_customers(monthly: pd.DataFrame) -> go.Figure:
-    """Customers won to date per strategy: the sprint against the marathon."""
+def _strategy_lines(monthly: pd.DataFrame, column: str, hover: str) -> go.Figure:
+    """One line per strategy of a monthly column, in the strategy's colour."""
     fig = go.Figure()
     for s in STRATEGIES:
-        y = _series(monthly, s, "cumulative_customers")
+        y = _series(monthly, s, column)
         fig.add_scatter(
             x=y.index, y=y.values, name=STRATEGY_LABELS[s], mode="lines", line={"color": COLORS[s], "width": 3},
-            hovertemplate="%{y:,.1f}",
+            hovertemplate=hover,
         )  # fmt: skip
+    return fig
+
+
+def cumulative_customers(monthly: pd.DataFrame) -> go.Figure:
+    """Customers won to date per strategy: the sprint against the marathon."""
+    fig = _strategy_lines(monthly, "cumulative_customers", "%{y:,.1f}")
     return _layout(fig, "Customers won to date", "Month", "Customers (cumulative)")
 
 
 def cac_to_date(monthly: pd.DataFrame, crossover: int | None) -> go.Figure:
     """CAC to date per strategy, with the month generating becomes cheaper than buying."""
-    fig = go.Figure()
-    for s in STRATEGIES:
-        y = _series(monthly, s, "cac_to_date")
-        fig.add_scatter(
-            x=y.index, y=y.values, name=STRATEGY_LABELS[s], mode="lines", line={"color": COLORS[s], "width": 3},
-            hovertemplate="%{y:,.0f}",
-        )  # fmt: skip
+    fig = _strategy_lines(monthly, "cac_to_date", "%{y:,.0f}")
     title = "CAC to date (cumulative cost ÷ cumulative customers)"
     _layout(fig, title, "Month", "CAC to date (money per customer)")
     if crossover is not None:
@@ -109,13 +109,7 @@ def funnel(summary: pd.DataFrame) -> go.Figure:
 
 def cumulative_net(monthly: pd.DataFrame, payback: dict[str, int | None]) -> go.Figure:
     """Cumulative gross profit minus cumulative cost (the J-curve), payback months marked."""
-    fig = go.Figure()
-    for s in STRATEGIES:
-        y = _series(monthly, s, "cumulative_net")
-        fig.add_scatter(
-            x=y.index, y=y.values, name=STRATEGY_LABELS[s], mode="lines", line={"color": COLORS[s], "width": 3},
-            hovertemplate="%{y:,.0f}",
-        )  # fmt: skip
+    fig = _strategy_lines(monthly, "cumulative_net", "%{y:,.0f}")
     marks = {s: m for s, m in payback.items() if m is not None}
     if marks:
         # one label per payback month, naming every strategy that pays back then

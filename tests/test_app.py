@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from apptest_helpers import app
 from streamlit.testing.v1 import AppTest
 
 from simulation import FIELDS, flatten, load_preset, preset_names, save_scenario, with_values
 from simulation.format import fmt_metric
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "dashboard" / "app.py")
 
 # A value for every field, different from every preset's, valid, and on the widgets' steps.
 URL_VALUES = {
@@ -42,15 +42,6 @@ URL_VALUES = {
     "buy.sql_to_customer": "0.19",
     "buy.nurture_months": "2.5",
 }
-
-
-def app(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def widget_value(at: AppTest, key: str):

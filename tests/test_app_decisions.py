@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
-from tests_paths import APP
+from apptest_helpers import app
 
 from simulation import load_preset, validate_scenario
 from simulation.decisions import Constraint, breakeven, optimize_share
@@ -12,15 +11,6 @@ from simulation.format import fmt_metric
 from simulation.uncertainty import monte_carlo
 
 RANGES = "buy.cost_per_lead:90:140,generate.sql_to_customer:0.15:0.3,generate.nurture_months:2:6"
-
-
-def app(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def scenario_with_ranges(draws=2000, seed=1):
