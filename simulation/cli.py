@@ -14,7 +14,7 @@ from .model import STRATEGIES, SUMMARY
 from .presets import PRESET_DIR, load_preset, preset_names
 from .results import LABELS, Result, clean, run
 from .schema import Scenario, ScenarioError, load_scenario
-from .uncertainty import monte_carlo
+from .uncertainty import MonteCarlo, monte_carlo
 
 
 def _dump(doc: Any) -> str:
@@ -60,7 +60,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.write(result.monthly.to_csv(index=False))
     else:
         print(table(result))
+        if scn.uncertainty is not None or args.draws is not None or args.seed is not None:
+            print()
+            print(uncertainty_table(monte_carlo(scn, draws=args.draws, seed=args.seed)))
     return 0
+
+
+def uncertainty_table(mc: MonteCarlo) -> str:
+    """P10–P90 of the headline metrics and the who-wins shares, for people."""
+    q = mc.quantiles_dict()
+    out = [f"How sure: {mc.draws:,} simulated futures (seed {mc.seed}), P10 – P50 – P90", ""]
+    for metric in ("cac", "roi", "payback_month", "customers"):
+        cells = [" – ".join(fmt_metric(metric, q[s][metric][k]) for k in ("p10", "p50", "p90")) for s in STRATEGIES]
+        out.append(f"{metric:<14}" + "   ".join(f"{LABELS[s]}: {c}" for s, c in zip(STRATEGIES, cells, strict=True)))
+    p = mc.probabilities
+    out += ["", f"Buying has the lower CAC in {p['buy_beats_generate_cac']:.0%} of simulated futures, "
+            f"the higher ROI in {p['buy_beats_generate_roi']:.0%}."]  # fmt: skip
+    return "\n".join(out)
 
 
 def cmd_breakeven(args: argparse.Namespace) -> int:

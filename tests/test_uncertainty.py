@@ -234,3 +234,13 @@ def test_quantiles_ordered_for_any_ranges(preset, cpl_lo, cpl_hi, rate_lo, rate_
         with np.errstate(invalid="ignore"):
             assert np.all((lo <= mid + 1e-9) | np.isnan(lo) | np.isnan(mid))
             assert np.all((mid <= hi + 1e-9) | np.isnan(mid) | np.isnan(hi))
+
+
+def test_cli_table_shows_how_sure(tmp_path):
+    path = tmp_path / "u.toml"
+    save_scenario(with_ranges(RANGES, draws=600, seed=3), path)
+    out = cli("run", str(path), "--format", "table").stdout
+    q = monte_carlo(with_ranges(RANGES, draws=600, seed=3)).quantiles_dict()["buy"]["cac"]
+    line = next(x for x in out.splitlines() if x.startswith("cac ") and "Buy:" in x)
+    assert f"Buy: {q['p10']:,.0f} – {q['p50']:,.0f} – {q['p90']:,.0f}" in line
+    assert "of simulated futures" in out
