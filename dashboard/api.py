@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from simulation import Result, Scenario, decisions, run, uncertainty
+from simulation import Result, Scenario, decisions, load_preset, run, uncertainty
 from simulation.decisions import BestMix, TwoPhase
 from simulation.uncertainty import MonteCarlo
 
@@ -46,3 +46,9 @@ def best_mix(scn: Scenario, objective: str, floor: tuple[float, int] | None) -> 
     best = decisions.optimize_share(scn, objective, constraint)  # type: ignore[arg-type]
     plan = decisions.two_phase(scn, objective, constraint, best_constant=best) if best.buy_share is not None else None  # type: ignore[arg-type]
     return best, plan
+
+
+@st.cache_resource(show_spinner=False)
+def preset(name: str) -> Scenario:
+    """A preset, read and validated once per server process (treat as read-only)."""
+    return load_preset(name)

@@ -7,9 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from simulation import FIELDS, Scenario, ScenarioError, flatten, load_preset, preset_names, with_values
+from simulation import FIELDS, Scenario, ScenarioError, flatten, preset_names, with_values
 from simulation.schema import SCHEMA_VERSION, FieldSpec
 
+from .api import preset as load_preset
 from .urlstate import sync_param
 
 LABELS = {
