@@ -26,10 +26,10 @@ def main() -> None:
     presenting = st.session_state.get("_present", inputs.presenting_in_url())
     sidebar = "collapsed" if presenting else "expanded"
     st.set_page_config(page_title="Acquisition Lab", page_icon="📈", layout="wide", initial_sidebar_state=sidebar)
+    unc, unc_problems = uncertainty_from_url()
     if "url_problems" not in st.session_state:
         st.session_state["url_problems"], st.session_state["url_bad_fields"] = inputs.url_problems()
-        st.session_state["url_problems"] += uncertainty_from_url()[1]
-    unc = uncertainty_from_url()[0]
+        st.session_state["url_problems"] += unc_problems
     _preset, scn, problems = inputs.sidebar_inputs()
     if st.query_params.get("v") != str(SCHEMA_VERSION):
         st.query_params["v"] = str(SCHEMA_VERSION)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from simulation import Scenario
 from simulation.format import fmt_metric
 from simulation.model import STRATEGIES
-from simulation.schema import FIELDS, RANGEABLE, Uncertainty
+from simulation.schema import FIELDS, RANGEABLE, Uncertainty, get_field
 
 from . import api, charts_decisions
 from .inputs import LABELS
@@ -26,7 +24,7 @@ def field_label(name: str) -> str:
 
 def default_range(scn: Scenario, name: str) -> tuple[float, float]:
     """A starting range around the current value, inside what the distribution allows."""
-    v = float(scn.model_dump()[name.split(".")[0]][name.split(".")[1]])
+    v = float(get_field(scn, name))
     spec = FIELDS[name]
     if spec.kind == "rate":
         return max(round(v * 0.75, 3), 0.005), min(round(v * 1.25, 3), 0.995)
@@ -105,7 +103,7 @@ def view(scn: Scenario, unc: Uncertainty) -> Scenario:
     if not ranges:
         st.info("Add an uncertain input above to see how sure the answer is. Until then every simulated future "
                 "is the same.", icon=":material/info:")  # fmt: skip
-    outside = [field_label(k) for k, (lo, hi) in ranges.items() if not lo <= _value(scn, k) <= hi]
+    outside = [field_label(k) for k, (lo, hi) in ranges.items() if not lo <= get_field(scn, k) <= hi]
     if outside:
         st.warning("The current value lies outside its range for: " + ", ".join(outside) + ".")
     slow = draws * scn.horizon_months > 400_000
@@ -139,8 +137,3 @@ def view(scn: Scenario, unc: Uncertainty) -> Scenario:
     right.plotly_chart(charts_decisions.fan(mc, "cumulative_net", "Cumulative net cash (P10–P90 band)",
                                             "Cumulative net (money)"), width="stretch")  # fmt: skip
     return scn_u
-
-
-def _value(scn: Scenario, name: str) -> Any:
-    section, field = name.split(".")
-    return getattr(getattr(scn, section), field)

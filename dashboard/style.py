@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-STRATEGY_LABELS = {"generate": "Generate", "buy": "Buy", "blend": "Blend"}
+from simulation.results import LABELS as STRATEGY_LABELS  # noqa: F401  (one set of names everywhere)
 
 # Okabe–Ito colour-blind-safe palette: bluish green, vermillion, blue.
 COLORS = {"generate": "#009E73", "buy": "#D55E00", "blend": "#0072B2"}

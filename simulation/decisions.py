@@ -11,7 +11,7 @@ from scipy import optimize as sopt
 
 from .model import SUMMARY, params_of, simulate, summarize
 from .results import clean
-from .schema import FIELDS, MAX_PRICE, RANGEABLE, Scenario
+from .schema import FIELDS, MAX_PRICE, RANGEABLE, Scenario, get_field
 
 Objective = Literal["roi", "cac"]
 
@@ -32,7 +32,7 @@ def swing_values(scn: Scenario, name: str) -> tuple[float, float]:
         lo, hi = ranges[name]
         return float(lo), float(hi)
     spec = FIELDS[name]
-    v = float(params_of(scn)[name][0])
+    v = float(get_field(scn, name))
     lo, hi = v * 0.8, v * 1.2
     floor = np.nextafter(spec.lo, np.inf) if spec.lo_open else spec.lo
     return float(np.clip(lo, floor, spec.hi)), float(np.clip(hi, floor, spec.hi))

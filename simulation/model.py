@@ -196,6 +196,18 @@ def simulate(p: Params, horizon: int, shares: np.ndarray | None = None) -> dict[
     return {key: np.broadcast_to(v, (n_draws, S, T)) for key, v in out.items()}
 
 
+def cumulative(monthly: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Cumulative customers, cost and net cash, and CAC to date (NaN before the first customer)."""
+    cum_cust = np.cumsum(monthly["customers"], axis=-1)
+    cum_cost = np.cumsum(monthly["total_cost"], axis=-1)
+    return {
+        "cumulative_customers": cum_cust,
+        "cumulative_cost": cum_cost,
+        "cumulative_net": np.cumsum(monthly["gross_profit"], axis=-1) - cum_cost,
+        "cac_to_date": _div(cum_cost, cum_cust),
+    }
+
+
 def total(a: np.ndarray) -> np.ndarray:
     """Sum over the months (last axis); cheap for figures that are constant over time."""
     if a.strides[-1] == 0:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .model import MONTHLY, STRATEGIES, SUMMARY, params_of, simulate, summarize
+from .model import STRATEGIES, SUMMARY, cumulative, params_of, simulate, summarize
 from .schema import SCHEMA_VERSION, Scenario
 
 LABELS = {"generate": "Generate", "buy": "Buy", "blend": "Blend"}
@@ -43,16 +43,11 @@ class Result:
     def monthly(self) -> pd.DataFrame:
         """Tidy monthly frame: one row per strategy and month."""
         T = self.scenario.horizon_months
-        frames = []
-        for i, strat in enumerate(STRATEGIES):
-            cols = {k: self.monthly_arrays[k][i] for k in MONTHLY}
-            df = pd.DataFrame({"month": np.arange(1, T + 1), "strategy": strat, **cols})
-            df["cumulative_customers"] = df["customers"].cumsum()
-            cum_cost = df["total_cost"].cumsum()
-            df["cumulative_cost"] = cum_cost
-            df["cumulative_net"] = df["gross_profit"].cumsum() - cum_cost
-            df["cac_to_date"] = (cum_cost / df["cumulative_customers"]).where(df["cumulative_customers"] > 0)
-            frames.append(df)
+        series = {**self.monthly_arrays, **cumulative(self.monthly_arrays)}
+        frames = [
+            pd.DataFrame({"month": np.arange(1, T + 1), "strategy": strat, **{k: v[i] for k, v in series.items()}})
+            for i, strat in enumerate(STRATEGIES)
+        ]
         return pd.concat(frames, ignore_index=True)
 
     @cached_property

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from .model import MONTHLY, STRATEGIES, SUMMARY, params_of, simulate, summarize
+from .model import MONTHLY, STRATEGIES, SUMMARY, cumulative, params_of, simulate, summarize
 from .results import clean
 from .schema import FIELDS, RANGEABLE, Scenario
 
@@ -153,19 +153,6 @@ class MonteCarlo:
         }
 
 
-def cumulative_series(monthly: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Cumulative customers, cumulative net and CAC to date, (N, S, T)."""
-    cum_cust = np.cumsum(monthly["customers"], axis=-1)
-    cum_cost = np.cumsum(monthly["total_cost"], axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cac = np.where(cum_cust > 0, cum_cost / np.where(cum_cust > 0, cum_cust, 1.0), np.inf)
-    return {
-        "cumulative_customers": cum_cust,
-        "cumulative_net": np.cumsum(monthly["gross_profit"], axis=-1) - cum_cost,
-        "cac_to_date": cac,
-    }
-
-
 def monte_carlo(scn: Scenario, draws: int | None = None, seed: int | None = None) -> MonteCarlo:
     """Evaluate all draws of the scenario's ranges at once."""
     unc = scn.uncertainty
@@ -176,7 +163,8 @@ def monte_carlo(scn: Scenario, draws: int | None = None, seed: int | None = None
     summary = summarize(p, monthly)
     # one draw of a scenario without ranges stands for all of them
     summary = {k: np.broadcast_to(v, (n, v.shape[1])) for k, v in summary.items()}
-    series = {**monthly, **cumulative_series(monthly)}
+    series = {**monthly, **cumulative(monthly)}
+    series["cac_to_date"] = _for_quantiles("cac", series["cac_to_date"])
     monthly_q = {k: _quantiles(np.broadcast_to(series[k], (n, *series[k].shape[1:]))) for k in SERIES}
     samples = {m: _for_quantiles(m, summary[m]) for m in SUMMARY}
     summary_q = {m: _quantiles(samples[m]) for m in SUMMARY}
