@@ -1,10 +1,12 @@
-"""Acquisition Lab's funnel model: generate vs buy vs blend, month by month."""
+"""Acquisition Lab's funnel model: generate or buy leads, and in which mix across channels, month by month."""
 
-from .model import MONTHLY, STRATEGIES, SUMMARY, params_of, simulate, summarize
+from .engine import Monthly, Params, params_of, simulate, summarize
+from .metrics import METRICS, STRATEGIES, SUMMARY
 from .presets import DEFAULT_PRESET, load_preset, preset_names
 from .results import Result, run
 from .schema import (
-    FIELDS,
+    CHANNEL_FIELDS,
+    SCALAR_FIELDS,
     Scenario,
     ScenarioError,
     dumps_scenario,
@@ -17,7 +19,8 @@ from .schema import (
 )
 
 __all__ = [
-    "DEFAULT_PRESET", "FIELDS", "MONTHLY", "STRATEGIES", "SUMMARY", "Result", "Scenario", "ScenarioError",
-    "dumps_scenario", "flatten", "load_preset", "load_scenario", "loads_scenario", "params_of", "preset_names",
-    "run", "save_scenario", "simulate", "summarize", "validate_scenario", "with_values",
+    "CHANNEL_FIELDS", "DEFAULT_PRESET", "METRICS", "Monthly", "Params", "Result", "SCALAR_FIELDS", "STRATEGIES",
+    "SUMMARY", "Scenario", "ScenarioError", "dumps_scenario", "flatten", "load_preset", "load_scenario",
+    "loads_scenario", "params_of", "preset_names", "run", "save_scenario", "simulate", "summarize",
+    "validate_scenario", "with_values",
 ]  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .schema import Scenario, load_scenario
+from .schema import Scenario, ScenarioError, did_you_mean, load_scenario
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "data" / "presets"
 DEFAULT_PRESET = "default"
@@ -22,7 +22,5 @@ def preset_names() -> list[str]:
 def load_preset(name: str) -> Scenario:
     """The validated scenario of a preset id."""
     if name not in preset_names():
-        from .schema import ScenarioError, _did_you_mean
-
-        raise ScenarioError([f"preset: unknown preset {name!r}{_did_you_mean(name, preset_names())}"])
+        raise ScenarioError([f"preset: unknown preset {name!r}{did_you_mean(name, preset_names())}"])
     return load_scenario(PRESET_DIR / f"{name}.toml")

@@ -1,8 +1,7 @@
-"""Run a validated scenario and shape the answer: tidy frames, JSON, a people's table."""
+"""The deterministic run of a scenario, shaped for people and programs: typed results, frames, JSON."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -10,25 +9,64 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .model import STRATEGIES, SUMMARY, cumulative, params_of, simulate, summarize
-from .schema import SCHEMA_VERSION, Scenario
+from .engine import Monthly, Params, channel_metrics, cohort_cac, cumulative, params_of, simulate, summarize
+from .metrics import CHANNEL_METRICS, INTEGER_METRICS, STRATEGIES, STRATEGY_LABELS, SUMMARY, clean
+from .schema import SCHEMA_VERSION, Scenario, scenario_dict
+from .strategies import spend_plan, strategy_allocations
 
-LABELS = {"generate": "Generate", "buy": "Buy", "blend": "Blend"}
+LABELS = STRATEGY_LABELS
 
-# Summary metrics that are counts of months rather than money or ratios.
-INTEGER_METRICS = {"payback_month"}
+# Monthly series of a strategy, in the order of the monthly frame and rows.
+MONTHLY_SERIES = (
+    "spend", "spend_generate", "spend_buy", "unspent", "refunds", "fixed_costs", "sales_cost", "total_cost",
+    "leads", "leads_generate", "leads_buy", "unworked", "customers", "pipeline", "pipeline_leads",
+    "pipeline_mql", "pipeline_sql", "revenue", "gross_profit", "cumulative_customers", "cumulative_cost",
+    "cumulative_net", "cac_to_date", "cohort_cac",
+)  # fmt: skip
+CHANNEL_SERIES = ("spend", "leads", "customers", "pipeline")
 
 
-def clean(v: Any) -> Any:
-    """A JSON-safe scalar: NaN and infinities become None, numpy scalars plain Python."""
-    if v is None:
+def _value(name: str, v: Any) -> float | int | None:
+    v = clean(v)
+    return int(v) if v is not None and name in INTEGER_METRICS else v
+
+
+def monthly_series(p: Params, m: Monthly, budget: np.ndarray) -> dict[str, np.ndarray]:
+    """Every monthly series per allocation: (N, S, T)."""
+    buy = p.is_buy
+    out = {
+        "spend": m.spend.sum(2),
+        "spend_generate": m.spend[:, :, ~buy].sum(2),
+        "spend_buy": m.spend[:, :, buy].sum(2),
+        "unspent": np.asarray(budget, float).reshape(-1, 1, 1) - m.spend.sum(2),
+        "refunds": m.refunds.sum(2),
+        "fixed_costs": m.fixed_costs.sum(2),
+        "sales_cost": m.sales_cost.sum(2),
+        "total_cost": m.total_cost.sum(2),
+        "leads": m.leads.sum(2),
+        "leads_generate": m.leads[:, :, ~buy].sum(2),
+        "leads_buy": m.leads[:, :, buy].sum(2),
+        "unworked": m.unworked.sum(2),
+        "customers": m.customers.sum(2),
+        "pipeline": m.pipeline.sum(2),
+        "pipeline_leads": m.pipeline_leads,
+        "pipeline_mql": m.pipeline_mql,
+        "pipeline_sql": m.pipeline_sql,
+        "revenue": m.revenue,
+        "gross_profit": m.gross_profit,
+        **cumulative(m),
+        "cohort_cac": cohort_cac(m),
+    }
+    return out
+
+
+def crossover(gen: np.ndarray, buy: np.ndarray) -> int | None:
+    """First month from which gen ≤ buy through the end; NaN (undefined) never counts as ≤."""
+    ok = (gen <= buy) & np.isfinite(gen) & np.isfinite(buy)
+    if not ok[-1]:
         return None
-    if isinstance(v, (np.integer, int)) and not isinstance(v, bool):
-        return int(v)
-    f = float(v)
-    if not math.isfinite(f):
-        return None
-    return f
+    bad = np.flatnonzero(~ok)
+    return int(bad[-1] + 2) if bad.size else 1
 
 
 @dataclass(frozen=True)
@@ -36,76 +74,132 @@ class Result:
     """Deterministic run of the three strategies for one scenario."""
 
     scenario: Scenario
-    monthly_arrays: dict[str, np.ndarray]  # (S, T) per monthly figure
+    present: dict[str, bool]  # which strategies exist (a kind with no channel has none)
+    series: dict[str, np.ndarray]  # (S, T) per monthly series
+    channel_series: dict[str, np.ndarray]  # (S, C, T) per channel series
     summary_arrays: dict[str, np.ndarray]  # (S,) per metric
+    channel_arrays: dict[str, np.ndarray]  # (S, C) per channel metric
+
+    @property
+    def strategies(self) -> list[str]:
+        """The strategies that exist in this scenario, in contract order."""
+        return [s for s in STRATEGIES if self.present[s]]
+
+    @property
+    def channel_ids(self) -> list[str]:
+        return list(self.scenario.channel)
+
+    def metric(self, strategy: str, name: str) -> float | int | None:
+        """One summary metric of a strategy; None when undefined or the strategy does not exist."""
+        if not self.present.get(strategy):
+            return None
+        return _value(name, self.summary_arrays[name][STRATEGIES.index(strategy)])
+
+    def channel_metric(self, strategy: str, cid: str, name: str) -> float | int | None:
+        if not self.present.get(strategy):
+            return None
+        return _value(name, self.channel_arrays[name][STRATEGIES.index(strategy), self.channel_ids.index(cid)])
+
+    def series_of(self, strategy: str, name: str) -> np.ndarray:
+        return self.series[name][STRATEGIES.index(strategy)]
 
     @cached_property
     def monthly(self) -> pd.DataFrame:
-        """Tidy monthly frame: one row per strategy and month."""
+        """Tidy monthly frame: one row per existing strategy and month."""
         T = self.scenario.horizon_months
-        series = {**self.monthly_arrays, **cumulative(self.monthly_arrays)}
-        frames = [
-            pd.DataFrame({"month": np.arange(1, T + 1), "strategy": strat, **{k: v[i] for k, v in series.items()}})
-            for i, strat in enumerate(STRATEGIES)
-        ]
+        frames = []
+        for strat in self.strategies:
+            i = STRATEGIES.index(strat)
+            cols = {"month": np.arange(1, T + 1), "strategy": strat}
+            cols.update({k: self.series[k][i] for k in MONTHLY_SERIES})
+            frames.append(pd.DataFrame(cols))
         return pd.concat(frames, ignore_index=True)
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """One row per strategy, one column per metric; NaN where undefined."""
-        return pd.DataFrame({k: self.summary_arrays[k] for k in SUMMARY}, index=pd.Index(STRATEGIES, name="strategy"))
+        """One row per existing strategy, one column per metric; NaN where undefined."""
+        idx = [STRATEGIES.index(s) for s in self.strategies]
+        return pd.DataFrame(
+            {k: self.summary_arrays[k][idx] for k in SUMMARY}, index=pd.Index(self.strategies, name="strategy")
+        )
 
-    def metric(self, strategy: str, name: str) -> float | int | None:
-        """One summary metric, None when undefined."""
-        v = clean(self.summary.at[strategy, name])
-        return int(v) if v is not None and name in INTEGER_METRICS else v
+    def summary_dict(self) -> dict[str, dict[str, Any] | None]:
+        return {s: ({m: self.metric(s, m) for m in SUMMARY} if self.present[s] else None) for s in STRATEGIES}
 
-    def summary_dict(self) -> dict[str, dict[str, Any]]:
-        return {s: {m: self.metric(s, m) for m in SUMMARY} for s in STRATEGIES}
-
-    def monthly_dict(self) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {}
-        df = self.monthly
-        for strat in STRATEGIES:
-            rows = df[df["strategy"] == strat].drop(columns="strategy").to_dict(orient="records")
-            out[strat] = [{k: (int(v) if k == "month" else clean(v)) for k, v in r.items()} for r in rows]
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        """The contract's JSON document (schema_version 1)."""
+    def channels_dict(self) -> dict[str, dict[str, dict[str, Any]] | None]:
         return {
-            "schema_version": SCHEMA_VERSION,
-            "scenario": self.scenario.model_dump(exclude_none=True),
-            "summary": self.summary_dict(),
-            "monthly": self.monthly_dict(),
+            s: (
+                {c: {m: self.channel_metric(s, c, m) for m in CHANNEL_METRICS} for c in self.channel_ids}
+                if self.present[s]
+                else None
+            )
+            for s in STRATEGIES
         }
 
+    def monthly_dict(self) -> dict[str, list[dict[str, Any]] | None]:
+        out: dict[str, list[dict[str, Any]] | None] = {}
+        T = self.scenario.horizon_months
+        for strat in STRATEGIES:
+            if not self.present[strat]:
+                out[strat] = None
+                continue
+            i = STRATEGIES.index(strat)
+            rows = []
+            for t in range(T):
+                row: dict[str, Any] = {"month": t + 1}
+                row.update({k: clean(self.series[k][i, t]) for k in MONTHLY_SERIES})
+                row["channels"] = {
+                    cid: {k: clean(self.channel_series[k][i, c, t]) for k in CHANNEL_SERIES}
+                    for c, cid in enumerate(self.channel_ids)
+                }
+                rows.append(row)
+            out[strat] = rows
+        return out
+
     def crossover_month(self) -> int | None:
-        """First month from which generating's CAC to date stays at or below buying's."""
-        return crossover_month(self.monthly)
+        """First month from which Generate's cumulative CAC stays ≤ Buy's through the horizon."""
+        if not (self.present["generate"] and self.present["buy"]):
+            return None
+        return crossover(self.series_of("generate", "cac_to_date"), self.series_of("buy", "cac_to_date"))
+
+    def cohort_crossover_month(self) -> int | None:
+        """First month from which Generate's cohort CAC stays ≤ Buy's through the horizon."""
+        if not (self.present["generate"] and self.present["buy"]):
+            return None
+        return crossover(self.series_of("generate", "cohort_cac"), self.series_of("buy", "cohort_cac"))
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's `run` document (schema_version 2)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": scenario_dict(self.scenario),
+            "summary": self.summary_dict(),
+            "channels": self.channels_dict(),
+            "monthly": self.monthly_dict(),
+            "crossover_month": self.crossover_month(),
+            "cohort_crossover_month": self.cohort_crossover_month(),
+        }
 
 
-def crossover_month(monthly: pd.DataFrame) -> int | None:
-    """First month from which generate's CAC to date is ≤ buy's for every later month."""
-    g = monthly[monthly["strategy"] == "generate"].set_index("month")["cac_to_date"]
-    b = monthly[monthly["strategy"] == "buy"].set_index("month")["cac_to_date"]
-    cheaper = (g <= b) & g.notna() & b.notna()
-    if not cheaper.iloc[-1]:
-        return None
-    not_cheaper = ~cheaper
-    if not not_cheaper.any():
-        return int(cheaper.index[0])
-    last_bad = not_cheaper[not_cheaper].index.max()
-    return int(last_bad + 1)
+def evaluate(p: Params, allocation: np.ndarray, budget: np.ndarray | None = None, tail: bool = True):
+    """Engine run of allocations (S, C[, T]) at budget B (default the scenario's): (Monthly, summary)."""
+    b = p.scalar["budget.monthly"] if budget is None else np.asarray(budget, float)
+    m = simulate(p, spend_plan(b, allocation), tail=tail)
+    return m, summarize(p, m, b * p.horizon)
 
 
 def run(scn: Scenario) -> Result:
-    """Simulate generate, buy and blend for a validated scenario."""
+    """Simulate Generate, Buy and Blend for a validated scenario."""
     p = params_of(scn)
-    monthly = simulate(p, scn.horizon_months)
-    summary = summarize(p, monthly)
+    alloc, present = strategy_allocations(scn)
+    m, summary = evaluate(p, alloc)
+    series = monthly_series(p, m, p.scalar["budget.monthly"])
+    chan_series = {"spend": m.spend[0], "leads": m.leads[0], "customers": m.customers[0], "pipeline": m.pipeline[0]}
     return Result(
         scenario=scn,
-        monthly_arrays={k: np.asarray(v[0]) for k, v in monthly.items()},
+        present=present,
+        series={k: np.asarray(v[0]) for k, v in series.items()},
+        channel_series=chan_series,
         summary_arrays={k: np.asarray(v[0]) for k, v in summary.items()},
+        channel_arrays={k: np.asarray(v[0]) for k, v in channel_metrics(m).items()},
     )
