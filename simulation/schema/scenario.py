@@ -36,6 +36,14 @@ def _whole(v: Any) -> Any:
 WholeInt = Annotated[int, BeforeValidator(_whole)]
 
 
+def _pair(v: Any) -> Any:
+    """A [low, high] pair from a file or link (a list) as a tuple."""
+    return tuple(v) if isinstance(v, list) else v
+
+
+Pair = Annotated[tuple[float, float], BeforeValidator(_pair)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True, frozen=True)
 
@@ -129,7 +137,7 @@ PROBLEM_SEP = "\n"
 class Uncertainty(_Strict):
     draws: WholeInt = Field(2000, ge=1, le=100_000, description="Number of simulated futures.")
     seed: WholeInt = Field(1, ge=0, le=2**32 - 1, description="Random seed: the same seed gives the same numbers.")
-    ranges: dict[str, tuple[float, float]] = Field(
+    ranges: dict[str, Pair] = Field(
         default_factory=dict, description="Per-field (P10, P90) of the input's distribution."
     )
     correlations: dict[str, float] = Field(
@@ -138,7 +146,7 @@ class Uncertainty(_Strict):
 
 
 class Optimize(_Strict):
-    bounds: dict[str, tuple[float, float]] = Field(
+    bounds: dict[str, Pair] = Field(
         default_factory=dict, description="Per channel: the lowest and highest share of the budget it may get."
     )
 
