@@ -121,7 +121,7 @@ def money(v: float | None, currency: str = "", decimals: int | None = None) -> s
     if v is None or not math.isfinite(v):
         return DASH
     if decimals is None:
-        decimals = 2 if abs(v) < 100 else 0
+        decimals = 2 if 0 < abs(v) < 100 else 0
     text = f"{abs(v):,.{decimals}f}"
     sign = "−" if v < 0 and float(text.replace(",", "")) != 0 else ""
     return f"{sign}{currency + ' ' if currency else ''}{text}"

@@ -1,0 +1,188 @@
+"""The sentences that explain results — the verdict and how sure — written once for the CLI and the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .metrics import STRATEGY_LABELS, fmt, money
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .analyses.montecarlo import MonteCarlo
+    from .results import Result
+
+EARLY_MONTH = 6  # "this quarter's customers": the trade-off looks at the first half year
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer first: which strategy to choose, why, the trade-off, how sure."""
+
+    best: str | None  # strategy with the most lifetime value; None when nothing can be said
+    headline: str  # "Generate creates the most lifetime value: 6.9 M against 6.7 M for Blend."
+    reason: str  # why, in one clause
+    tradeoff: str | None  # "Buy wins 34 customers by month 6 against 17: choose it if …"
+    sureness: str  # how sure (or that no input has a range)
+    blend: str  # what Blend is in this scenario
+
+    @property
+    def sentence(self) -> str:
+        """The verdict as one short paragraph."""
+        parts = [self.headline, self.reason, self.tradeoff, self.sureness]
+        return " ".join(p for p in parts if p)
+
+
+def _label(s: str) -> str:
+    return STRATEGY_LABELS[s]
+
+
+def _short_money(v: float | None, currency: str) -> str:
+    """Money for a sentence: 6.9 M, 480 k, 950."""
+    if v is None:
+        return "—"
+    a = abs(v)
+    sign = "−" if v < 0 else ""
+    code = f"{currency} " if currency else ""
+    if a >= 1e6:
+        return f"{sign}{code}{a / 1e6:,.1f} M"
+    if a >= 1e4:
+        return f"{sign}{code}{a / 1e3:,.0f} k"
+    return f"{sign}{money(a, currency)}"
+
+
+def plan_description(result: Result) -> str:
+    """What Blend (the plan) spends where: 'Blend is the plan: 30 % Paid search, 30 % SEO & content, …'."""
+    scn = result.scenario
+    parts = [f"{c.share * 100:.0f} % {c.display_label(cid)}" for cid, c in scn.channel.items() if c.share > 0]
+    rest = 1 - sum(c.share for c in scn.channel.values())
+    if rest > 1e-9:
+        parts.append(f"{rest * 100:.0f} % unspent")
+    return "Blend is the plan: " + (", ".join(parts) if parts else "nothing allocated") + "."
+
+
+def customers_by(result: Result, month: int) -> dict[str, float]:
+    """Cumulative customers won by a month, per existing strategy."""
+    return {s: float(result.series_of(s, "cumulative_customers")[month - 1]) for s in result.strategies}
+
+
+def verdict(result: Result, mc: MonteCarlo | None = None) -> Verdict:
+    """Which strategy creates the most lifetime value, why, the trade-off in one clause, and how sure."""
+    cur = result.scenario.currency
+    strategies = result.strategies
+    values = {s: result.metric(s, "npv_lifetime") for s in strategies}
+    defined = {s: v for s, v in values.items() if v is not None}
+    blend = plan_description(result)
+    if not defined:
+        return Verdict(None, "Nothing is spent, so there is nothing to compare.", "", None, "", blend)
+    order = sorted(defined, key=lambda s: defined[s], reverse=True)
+    best = order[0]
+    runner = order[1] if len(order) > 1 else None
+    if defined[best] <= 0:
+        headline = (
+            f"No strategy earns back its cost over its customers' lifetime; {_label(best)} loses least "
+            f"({_short_money(defined[best], cur)})."
+        )
+    elif runner is None:
+        headline = f"{_label(best)} creates {_short_money(defined[best], cur)} of lifetime value."
+    else:
+        headline = (
+            f"Choose {_label(best)}: it creates the most lifetime value, {_short_money(defined[best], cur)} "
+            f"against {_short_money(defined[runner], cur)} for {_label(runner)}."
+        )
+    reason = _reason(result, best, runner)
+    tradeoff = _tradeoff(result, best)
+    sureness = _sureness(result, best, mc)
+    return Verdict(best, headline, reason, tradeoff, sureness, blend)
+
+
+def _reason(result: Result, best: str, runner: str | None) -> str:
+    cur = result.scenario.currency
+    cac_b = result.metric(best, "cac_eventual")
+    if runner is None:
+        return f"Each customer costs {fmt('cac', cac_b, cur)} to win." if cac_b is not None else ""
+    cac_r = result.metric(runner, "cac_eventual")
+    cust_b, cust_r = result.metric(best, "customers_eventual"), result.metric(runner, "customers_eventual")
+    if cac_b is not None and cac_r is not None and cac_b < cac_r:
+        why = f"each customer costs {fmt('cac', cac_b, cur)} against {fmt('cac', cac_r, cur)}"
+        if cust_b is not None and cust_r is not None and cust_b > cust_r:
+            why += f", and it wins more of them ({cust_b:,.0f} against {cust_r:,.0f})"
+        return f"Why: {why}."
+    if cust_b is not None and cust_r is not None and cust_b > cust_r:
+        return f"Why: it wins more customers ({cust_b:,.0f} against {cust_r:,.0f}) for the same budget."
+    return "Why: its customers are won sooner or kept longer, so more of their value counts."
+
+
+def _tradeoff(result: Result, best: str) -> str | None:
+    """The strongest reason to choose another strategy: customers sooner, or payback sooner."""
+    horizon = result.scenario.horizon_months
+    early = min(EARLY_MONTH, horizon)
+    by = customers_by(result, early)
+    faster = max(by, key=lambda s: by[s])
+    if faster != best and by[faster] >= by[best] + 0.5:
+        return (
+            f"{_label(faster)} wins {by[faster]:,.0f} customers by month {early} against {by[best]:,.0f}: "
+            f"choose it if this quarter's customers matter more."
+        )
+    paybacks = {s: result.metric(s, "payback_month") for s in result.strategies}
+    pb_best = paybacks[best]
+    sooner = [s for s, m in paybacks.items() if m is not None and (pb_best is None or m < pb_best)]
+    if sooner:
+        s = min(sooner, key=lambda x: paybacks[x])  # type: ignore[arg-type,return-value]
+        then = f"month {pb_best}" if pb_best is not None else f"not within {horizon} months"
+        return (
+            f"{_label(s)} pays back sooner (month {paybacks[s]} against {then}): choose it if cash this year "
+            "matters more."
+        )
+    return None
+
+
+def _sureness(result: Result, best: str, mc: MonteCarlo | None) -> str:
+    if mc is None or not _has_ranges(result):
+        return "No input has a range, so this is one possible future; give uncertain inputs a range to see how sure."
+    share = mc.probabilities.get("best_npv", {}).get(best)
+    if share is None:
+        return ""
+    return f"{_label(best)} has the most lifetime value in {probability(share)} of {mc.draws:,} simulated futures."
+
+
+def _has_ranges(result: Result) -> bool:
+    unc = result.scenario.uncertainty
+    return bool(unc and any(lo != hi for lo, hi in unc.ranges.values()))
+
+
+def probability(share: float) -> str:
+    """A share of simulated futures as people read it: never '100 %' or '0 %' unless exact."""
+    pct = share * 100
+    if 0 < pct < 1:
+        return "under 1 %"
+    if 99 < pct < 100:
+        return "over 99 %"
+    return f"{pct:.0f} %"
+
+
+def crossover_sentence(result: Result) -> str | None:
+    """When generating becomes cheaper per customer than buying (cumulative), or that it does not."""
+    if not (result.present["generate"] and result.present["buy"]):
+        return None
+    m = result.crossover_month()
+    h = result.scenario.horizon_months
+    if m is None:
+        return f"Generating does not become cheaper per customer than buying within {h} months."
+    if m == 1:
+        return "Generating is cheaper per customer than buying from the first month."
+    return f"Generating becomes cheaper per customer than buying from month {m} (cumulative CAC)."
+
+
+def uncertainty_sentences(mc: MonteCarlo) -> list[str]:
+    """Who-beats-whom shares, for people."""
+    p = mc.probabilities
+    out = []
+    if p.get("buy_beats_generate_cac") is not None:
+        out.append(f"Buying has the lower CAC in {probability(p['buy_beats_generate_cac'])} of simulated futures.")
+    if p.get("buy_beats_generate_roi") is not None:
+        out.append(f"Buying has the higher ROI within the horizon in {probability(p['buy_beats_generate_roi'])}.")
+    best = p.get("best_npv") or {}
+    if best:
+        parts = ", ".join(f"{_label(s)} {probability(v)}" for s, v in best.items())
+        out.append(f"Most lifetime value: {parts}.")
+    return out
