@@ -33,30 +33,12 @@ def _value(name: str, v: Any) -> float | int | None:
 
 def monthly_series(p: Params, m: Monthly, budget: np.ndarray) -> dict[str, np.ndarray]:
     """Every monthly series per allocation: (N, S, T)."""
-    buy = p.is_buy
-    out = {
-        "spend": m.spend.sum(2),
-        "spend_generate": m.spend[:, :, ~buy].sum(2),
-        "spend_buy": m.spend[:, :, buy].sum(2),
-        "unspent": np.asarray(budget, float).reshape(-1, 1, 1) - m.spend.sum(2),
-        "refunds": m.refunds.sum(2),
-        "fixed_costs": m.fixed_costs.sum(2),
-        "sales_cost": m.sales_cost.sum(2),
-        "total_cost": m.total_cost.sum(2),
-        "leads": m.leads.sum(2),
-        "leads_generate": m.leads[:, :, ~buy].sum(2),
-        "leads_buy": m.leads[:, :, buy].sum(2),
-        "unworked": m.unworked.sum(2),
-        "customers": m.customers.sum(2),
-        "pipeline": m.pipeline.sum(2),
-        "pipeline_leads": m.pipeline_leads,
-        "pipeline_mql": m.pipeline_mql,
-        "pipeline_sql": m.pipeline_sql,
-        "revenue": m.revenue,
-        "gross_profit": m.gross_profit,
-        **cumulative(m),
-        "cohort_cac": cohort_cac(m),
-    }
+    se = m.series
+    out = {k: se[k] for k in MONTHLY_SERIES if k in se}
+    out["unspent"] = np.asarray(budget, float).reshape(-1, 1, 1) - se["spend"]
+    out.update(cumulative(m))
+    if "eventual_new" in se:  # a run with detail
+        out["cohort_cac"] = cohort_cac(m)
     return out
 
 
@@ -181,10 +163,14 @@ class Result:
         }
 
 
-def evaluate(p: Params, allocation: np.ndarray, budget: np.ndarray | None = None, tail: bool = True):
-    """Engine run of allocations (S, C[, T]) at budget B (default the scenario's): (Monthly, summary)."""
+def evaluate(
+    p: Params, allocation: np.ndarray, budget: np.ndarray | None = None, tail: bool = True, detail: bool = False
+) -> tuple[Monthly, dict[str, np.ndarray]]:
+    """Engine run of allocations (S, C[, T]) at budget B (default the scenario's): (Monthly, summary).
+
+    Without `detail` the engine keeps no per-channel monthly figures (fast, for batches)."""
     b = p.scalar["budget.monthly"] if budget is None else np.asarray(budget, float)
-    m = simulate(p, spend_plan(b, allocation), tail=tail)
+    m = simulate(p, spend_plan(b, allocation), tail=tail, detail=detail)
     return m, summarize(p, m, b * p.horizon)
 
 
@@ -192,9 +178,9 @@ def run(scn: Scenario) -> Result:
     """Simulate Generate, Buy and Blend for a validated scenario."""
     p = params_of(scn)
     alloc, present = strategy_allocations(scn)
-    m, summary = evaluate(p, alloc)
+    m, summary = evaluate(p, alloc, detail=True)
     series = monthly_series(p, m, p.scalar["budget.monthly"])
-    chan_series = {"spend": m.spend[0], "leads": m.leads[0], "customers": m.customers[0], "pipeline": m.pipeline[0]}
+    chan_series = {k: m.channel[k][0] for k in CHANNEL_SERIES}
     return Result(
         scenario=scn,
         present=present,
