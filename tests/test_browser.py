@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -14,9 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from apptest_helpers import cli_run, expected_cards
 
-from simulation import load_preset, run, with_values
-from simulation.format import fmt_metric
+from dashboard.headline import HEADLINE, label, value_text
+from dashboard.state import v1_form
+from simulation import load_preset, run, validate_scenario, with_values
+from simulation.metrics import fmt
+from simulation.narrate import probability
+from simulation.schema import scenario_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -86,72 +90,117 @@ def page(browser) -> Iterator[Page]:
 def settle(page: Page) -> None:
     page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(400)
 
 
 def shown_metrics(page: Page) -> dict[str, str]:
     out = {}
     for el in page.query_selector_all("[data-testid='stMetric']"):
-        label = el.query_selector("[data-testid='stMetricLabel']").inner_text().strip()
+        name = el.query_selector("[data-testid='stMetricLabel']").inner_text().strip()
         value = el.query_selector("[data-testid='stMetricValue']").inner_text().strip()
-        out[label] = value
+        out[name] = value
     return out
 
 
 def expected(scn) -> dict[str, str]:
+    """The headline cards of a scenario, from the model."""
     r = run(scn)
-    out = {}
-    for s, lab in (("generate", "Generate"), ("buy", "Buy"), ("blend", "Blend")):
-        for m, name in (("cac", "CAC"), ("roi", "ROI"), ("payback_month", "Payback"), ("customers", "Customers"),
-                        ("pipeline_end", "Pipeline")):  # fmt: skip
-            out[f"{name} · {lab}"] = fmt_metric(m, r.metric(s, m))
-    return out
+    return {label(m, s): value_text(m, r.metric(s, m), "") for s in r.strategies for m in HEADLINE}
 
 
-def cli_json(scn, tmp_path: Path) -> dict:
-    from simulation import save_scenario
-
-    path = tmp_path / "s.toml"
-    save_scenario(scn, path)
-    out = subprocess.run([sys.executable, "-m", "simulation", "run", str(path)], cwd=ROOT, capture_output=True,
-                         text=True, check=True)  # fmt: skip
-    return json.loads(out.stdout)
+def wait_for_card(page: Page, text: str) -> None:
+    page.wait_for_function(
+        "v => [...document.querySelectorAll('[data-testid=stMetric]')].some(e => e.innerText.includes(v))",
+        arg=text, timeout=20_000,
+    )  # fmt: skip
 
 
 def test_link_opens_with_the_cli_numbers(server, page, tmp_path):
-    page.goto(f"{server}/?preset=insurance&buy.cost_per_lead=30.5&generate.nurture_months=2.5&v=1")
+    page.goto(f"{server}/?preset=insurance&channel.aggregator.cost_per_lead=30.5"
+              "&channel.seo_referrals.nurture_months=2.5&v=2")  # fmt: skip
     settle(page)
-    scn = with_values(load_preset("insurance"), {"buy.cost_per_lead": 30.5, "generate.nurture_months": 2.5})
-    summary = cli_json(scn, tmp_path)["summary"]
+    scn = with_values(load_preset("insurance"), {"channel.aggregator.cost_per_lead": 30.5,
+                                                 "channel.seo_referrals.nurture_months": 2.5})  # fmt: skip
+    summary = cli_run(scn, tmp_path)["summary"]
     shown = shown_metrics(page)
-    assert shown["CAC · Buy"] == fmt_metric("cac", summary["buy"]["cac"])
-    assert shown["ROI · Generate"] == fmt_metric("roi", summary["generate"]["roi"])
-    assert shown == expected(scn)
+    assert shown["CAC · Buy"] == fmt("cac", summary["buy"]["cac"])
+    assert f"Money in {scn.currency}." in page.inner_text("body") and scn.currency == "EUR"
+    assert shown == expected_cards(summary) == expected(scn)
     assert page.title().startswith(scn.name)
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
 def test_editing_an_input_updates_url_and_numbers_and_survives_reload(server, page):
-    page.goto(f"{server}/?v=1")
+    page.goto(f"{server}/")
     settle(page)
-    page.get_by_text("Buy", exact=True).first.click()  # open the Buy expander
-    box = page.get_by_role("spinbutton", name="Vendor price per lead (CPL)")
+    page.get_by_text("Vendor: shared leads · buy", exact=True).click()  # open the vendor's expander
+    box = page.get_by_role("spinbutton", name="Vendor: shared leads · Cost per lead")
     box.fill("80")
     box.press("Enter")
-    page.wait_for_url(re.compile(r"buy\.cost_per_lead=80"), timeout=20_000)
+    page.wait_for_url(re.compile(r"channel\.vendor_shared\.cost_per_lead=80"), timeout=20_000)
     settle(page)
-    scn = with_values(load_preset("default"), {"buy.cost_per_lead": 80.0})
-    want = expected(scn)
-    page.wait_for_function(
-        "v => [...document.querySelectorAll('[data-testid=stMetric]')].some(e => e.innerText.includes(v))",
-        arg=want["CAC · Buy"], timeout=20_000,
-    )  # fmt: skip
+    want = expected(with_values(load_preset("default"), {"channel.vendor_shared.cost_per_lead": 80.0}))
+    wait_for_card(page, want["CAC · Buy"])
     assert shown_metrics(page) == want
-    assert "v=1" in page.url
+    assert "v=2" in page.url
     page.reload()
     settle(page)
-    assert "buy.cost_per_lead=80" in page.url
+    assert "channel.vendor_shared.cost_per_lead=80" in page.url
     assert shown_metrics(page) == want
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_three_edits_make_a_short_link_that_a_fresh_browser_reopens(server, page, browser):
+    page.goto(f"{server}/")
+    settle(page)
+    edits = (("Budget & horizon", "Monthly budget", "55000", "budget.monthly"),
+             ("Sales", "Sales capacity", "600", "sales.capacity_leads_per_month"),
+             ("SEO & content · generate", "SEO & content · Cost per lead", "61.5", "channel.content.cost_per_lead"))  # fmt: skip
+    for group, name, value, key in edits:
+        if group != "Budget & horizon":  # open already
+            page.get_by_text(group, exact=True).click()
+        box = page.get_by_role("spinbutton", name=name)
+        box.fill(value)
+        box.press("Enter")
+        page.wait_for_url(re.compile(re.escape(key) + "="), timeout=20_000)
+        settle(page)
+    scn = with_values(load_preset("default"), {k: float(v) for _, _, v, k in edits})
+    want = expected(scn)
+    wait_for_card(page, want["Lifetime value created · Blend"])
+    assert shown_metrics(page) == want
+    link = page.url
+    assert len(link) < 500, link
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    fresh = ctx.new_page()
+    fresh.goto(link)
+    settle(fresh)
+    assert shown_metrics(fresh) == want
+    ctx.close()
+
+
+def test_version_1_link_opens_upgraded_with_one_line(server, page, tmp_path):
+    page.goto(f"{server}/?generate.cost_per_lead=80&buy.cost_per_lead=120&budget.buy_share=0.3&v=1")
+    settle(page)
+    infos = [e.inner_text() for e in page.query_selector_all("[data-testid='stAlertContentInfo']")]
+    assert len([t for t in infos if "version 1" in t]) == 1
+    assert not page.query_selector_all("[data-testid='stAlertContentWarning']")
+    page.wait_for_url(re.compile(r"base=v1"), timeout=20_000)
+    assert "channel.generate.cost_per_lead=80" in page.url and "v=2" in page.url and "generate.cost" not in (
+        page.url.replace("channel.generate.cost", ""))  # fmt: skip
+    d = scenario_dict(v1_form(load_preset("default")))
+    d["channel"]["generate"].update(cost_per_lead=80.0, share=0.7)
+    d["channel"]["buy"].update(cost_per_lead=120.0, share=0.3)
+    scn = validate_scenario(d)
+    want = expected_cards(cli_run(scn, tmp_path)["summary"])
+    wait_for_card(page, want["Lifetime value created · Blend"])
+    assert shown_metrics(page) == want
+    link = page.url
+    page.goto(link)  # the upgraded link, opened again: same numbers, no upgrade line
+    settle(page)
+    assert shown_metrics(page) == expected(scn)
+    assert not [
+        e for e in page.query_selector_all("[data-testid='stAlertContentInfo']") if "version 1" in e.inner_text()
+    ]
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
@@ -179,37 +228,47 @@ def test_presenter_view_hides_the_inputs(server, page):
     assert page.get_by_role("spinbutton", name="Monthly budget").is_visible()
 
 
-def test_bad_link_shows_one_warning(server, page):
-    page.goto(f"{server}/?buy.invalid_rate=7&budget.monthly=-1")
+def test_bad_link_shows_one_warning_and_leaves_the_link(server, page):
+    page.goto(f"{server}/?channel.vendor_shared.invalid_rate=7&budget.monthly=-1&horizon_months=30.5")
     settle(page)
     warnings = page.query_selector_all("[data-testid='stAlertContentWarning']")
     assert len(warnings) == 1
     text = warnings[0].inner_text()
-    assert "buy.invalid_rate" in text and "budget.monthly" in text
+    assert "channel.vendor_shared.invalid_rate" in text and "budget.monthly" in text and "horizon_months" in text
     assert shown_metrics(page) == expected(load_preset("default"))
-    assert "invalid_rate" not in page.url
+    page.wait_for_timeout(500)
+    assert "invalid_rate" not in page.url and "horizon_months" not in page.url and "budget.monthly" not in page.url
+
+
+def test_name_from_the_link_shows_literally(server, page):
+    evil = "<img src=x onerror=alert(1)> :material/warning: **b** :streamlit:"
+    page.goto(f"{server}/?name={urllib.request.quote(evil)}")
+    settle(page)
+    heading = page.locator("h1").first
+    assert heading.inner_text().strip().replace("\u2060", "") == evil  # a word joiner keeps :streamlit: text
+    assert heading.locator("img").count() == 0 and heading.locator("[data-testid='stIconMaterial']").count() == 0
+    assert page.locator("[data-testid='stMain'] img[src='x']").count() == 0
+    assert page.console_errors == []  # type: ignore[attr-defined]
 
 
 def test_link_with_ranges_opens_risk_view_with_cli_quantiles(server, page, tmp_path):
-    ranges = "buy.cost_per_lead:90:140,generate.sql_to_customer:0.15:0.3,generate.nurture_months:2:6"
-    page.goto(f"{server}/?view=Risk&ranges={ranges}&draws=1200&seed=5&v=1")
+    ranges = "channel.vendor_shared.cost_per_lead:70:110,channel.content.sql_to_customer:0.15:0.3"
+    page.goto(f"{server}/?view=Risk&ranges={ranges}&draws=1200&seed=5&v=2")
     settle(page)
     page.wait_for_selector("text=of simulated futures", timeout=30_000)
-    d = load_preset("default").model_dump()
-    d["uncertainty"] = {"draws": 1200, "seed": 5, "ranges": {"buy.cost_per_lead": [90.0, 140.0],
-                        "generate.sql_to_customer": [0.15, 0.3], "generate.nurture_months": [2.0, 6.0]}}  # fmt: skip
-    from simulation import validate_scenario
-
-    doc = cli_json(validate_scenario(d), tmp_path)
+    d = scenario_dict(load_preset("default"))
+    d["uncertainty"] = {"draws": 1200, "seed": 5, "ranges": {"channel.vendor_shared.cost_per_lead": [70.0, 110.0],
+                        "channel.content.sql_to_customer": [0.15, 0.3]}}  # fmt: skip
+    doc = cli_run(validate_scenario(d), tmp_path)
     q = doc["quantiles"]
     shown = shown_metrics(page)
-    for s, lab in (("generate", "Generate"), ("buy", "Buy"), ("blend", "Blend")):
-        assert shown[f"CAC · {lab} (median)"] == fmt_metric("cac", q[s]["cac"]["p50"])
     body = page.inner_text("body")
-    for s in ("generate", "buy", "blend"):
-        assert f"P10–P90: {fmt_metric('cac', q[s]['cac']['p10'])} – {fmt_metric('cac', q[s]['cac']['p90'])}" in body
+    for s, lab in (("generate", "Generate"), ("buy", "Buy"), ("blend", "Blend")):
+        npv = q[s]["npv_lifetime"]
+        assert shown[f"Lifetime value created · {lab} (median)"] == value_text("npv_lifetime", npv["p50"], "USD")
+        p10, p90 = fmt("npv_lifetime", npv["p10"], "USD"), fmt("npv_lifetime", npv["p90"], "USD")
+        assert f"P10–P90: {p10} – {p90}" in body
     p = doc["probabilities"]["buy_beats_generate_cac"]
-    want = f"{p:.0%} of simulated futures, buying" if p >= 0.5 else f"{1 - p:.0%} of simulated futures, generating"
-    assert want in body
+    assert f"Buying has the lower CAC in {probability(p)} of simulated futures." in body
     assert page.locator(".js-plotly-plot").count() == 4
     assert page.console_errors == []  # type: ignore[attr-defined]

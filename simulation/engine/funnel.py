@@ -62,9 +62,10 @@ def response(e: np.ndarray, cpl: np.ndarray, ref: np.ndarray, elasticity: np.nda
     e = np.maximum(e, 0.0)
     if np.all(elasticity == 1.0):
         return e / cpl
+    ratio = e / ref
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        g = e / cpl * np.where(elasticity == 1.0, 1.0, (e / ref) ** (elasticity - 1.0))
-    return np.where(e > 0, g, 0.0)
+        g = e / cpl * np.where(elasticity == 1.0, 1.0, ratio ** (elasticity - 1.0))
+    return np.where(ratio > 0, g, 0.0)  # e/ref underflowing to 0 (e ~ 1e-300) must not give 0^(el−1) = inf
 
 
 def baseline_spend(leads: np.ndarray, cpl: np.ndarray, ref: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
@@ -77,12 +78,13 @@ def baseline_spend(leads: np.ndarray, cpl: np.ndarray, ref: np.ndarray, elastici
 def discounted_ltv(p: Params) -> np.ndarray:
     """ltv_d: one customer's discounted gross profit over its life, valued at the month won (equation 8): (N,)."""
     s = p.scalar
-    keep = 1.0 - s["economics.monthly_churn"]
     beta = (1.0 + s["economics.discount_rate"]) ** (-1.0 / 12.0)
     life = s["economics.lifetime_months"]
-    x = keep * beta
+    # Σ_{t=1}^{life} β·x^(t−1) with x = keep·β, as β(1 − x^life)/(1 − x) through log1p/expm1: 1 − x cancels
+    # to a few digits when churn and the discount rate are tiny
     with np.errstate(divide="ignore", invalid="ignore"):
-        months = np.where(x < 1.0, beta * (1.0 - x**life) / np.where(x < 1.0, 1.0 - x, 1.0), life)
+        log_x = np.log1p(-s["economics.monthly_churn"]) - np.log1p(s["economics.discount_rate"]) / 12.0
+        months = np.where(log_x < 0, beta * np.expm1(life * log_x) / np.where(log_x < 0, np.expm1(log_x), 1.0), life)
     return s["economics.revenue_per_customer_month"] * s["economics.gross_margin"] * months
 
 
@@ -91,9 +93,8 @@ def ltv(p: Params) -> np.ndarray:
     s = p.scalar
     churn = s["economics.monthly_churn"]
     life = s["economics.lifetime_months"]
-    keep = 1.0 - churn
-    with np.errstate(divide="ignore", invalid="ignore"):
-        months = np.where(churn > 0, (1.0 - keep**life) / np.where(churn > 0, churn, 1.0), life)
+    with np.errstate(divide="ignore", invalid="ignore"):  # (1 − keep^life)/churn without cancelling 1 − keep
+        months = np.where(churn > 0, -np.expm1(life * np.log1p(-churn)) / np.where(churn > 0, churn, 1.0), life)
     return s["economics.revenue_per_customer_month"] * s["economics.gross_margin"] * months
 
 
@@ -250,13 +251,13 @@ def simulate(p: Params, plan: np.ndarray, tail: bool = True, detail: bool = True
 
     # 4. sales capacity: every channel scaled by C/V when valid new leads V exceed C
     capacity = p.scalar["sales.capacity_leads_per_month"][:, None]  # (N|1, 1)
-    V = leads @ np.ones(C)  # (T, N, S)
+    V = np.einsum("tnsc->tns", leads)  # (T, N, S)
     leads_tot = leads.sum(0)  # (N, S, C)
     last_leads = leads[-1].copy()
     leads_ch = np.moveaxis(leads.copy(), 0, -1) if detail else None
     binding = (capacity > 0) & (V > capacity)
     if binding.any():
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # capacity / a tiny V, masked
             scale = np.where(binding, capacity / V, 1.0)
         leads *= scale[..., None]  # from here on: worked leads
     worked = leads
@@ -269,6 +270,7 @@ def simulate(p: Params, plan: np.ndarray, tail: bool = True, detail: bool = True
     start = ch["starting_pipeline"]
     s1, s2, s3 = (np.zeros((N, S, C)) for _ in range(3))
     buf = np.empty((N, S, C))
+    tmp = np.empty((N, S, C))
     won = np.empty((T, N, S))
     pipe = np.empty((T, N, S))
     if detail:
@@ -287,12 +289,12 @@ def simulate(p: Params, plan: np.ndarray, tail: bool = True, detail: bool = True
         buf += s3
         np.multiply(q, buf, out=s3)
         buf -= s3  # closed this month
-        won[t] = buf @ win[0, 0] if flat_win else (buf * win).sum(-1)
+        won[t] = (buf.reshape(-1, C) @ win[0, 0]).reshape(N, S) if flat_win else (buf * win).sum(-1)
+        np.add(s1, s2, out=tmp)
+        tmp += s3
+        pipe[t] = (tmp.reshape(-1, C) @ ones).reshape(N, S)
         if detail:
             closed_h[t], h1[t], h2[t], h3[t] = buf, s1, s2, s3
-            pipe[t] = (s1 + s2 + s3).sum(-1)
-        else:
-            pipe[t] = s1 @ ones + s2 @ ones + s3 @ ones
 
     def per_month(a: np.ndarray) -> np.ndarray:  # (T, N, S) → contiguous (N, S, T)
         return np.ascontiguousarray(np.moveaxis(a, 0, -1))
@@ -330,7 +332,7 @@ def simulate(p: Params, plan: np.ndarray, tail: bool = True, detail: bool = True
     else:
         fixed = np.where(spend > 0, fixed_rate, 0.0)[..., None]  # (N|1, S, C, 1)
     leads_sum = per_month(V)
-    worked_sum = per_month(worked @ np.ones(C)) if binding.any() else leads_sum  # (N, S, T)
+    worked_sum = per_month(V * scale) if binding.any() else leads_sum  # (N, S, T)
     refunds_m = refunds_ch.sum(2)
     series = {
         "spend": np.broadcast_to(spend_t.sum(2), (N, S, T)),
@@ -418,7 +420,7 @@ def _tail(p, last_leads, state, q, win, refund_tail, max_delay, disc_h, capacity
     # months in which capacity binds somewhere: month by month
     while k <= TAIL_MONTHS and np.any((capacity > 0) & (new.sum(-1) > capacity)):
         V = new.sum(-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # capacity / a tiny V, masked
             scale = np.where((capacity > 0) & (V > capacity), capacity / np.where(V > 0, V, 1.0), 1.0)
         w = new * scale[..., None]
         inflow = s1 + w

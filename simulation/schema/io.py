@@ -83,7 +83,7 @@ def _describe(err: dict[str, Any], data: Any) -> list[str]:
     spec = spec_of(name) if name else None
     allowed = f"; allowed {spec.range_text()}" if spec else ""
     if etype == "missing":
-        return [f"{name}: required field is missing{allowed.replace(';', ' (') + ')' if spec else ''}"]
+        return [f"{name}: required field is missing{allowed}"]
     if loc[:2] in (("uncertainty", "ranges"), ("optimize", "bounds")) and len(loc) >= 3:
         where = ".".join(str(p) for p in loc[:3])
         return [f"{where}: expected a pair [low, high] of finite numbers, got {_value_text(value)}"]
@@ -169,6 +169,23 @@ def migrate_v1(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 # ---- validation ---------------------------------------------------------------------------------
 
 
+MAX_DEPTH = 4  # uncertainty.ranges."channel.x.y" = [low, high] is the deepest a scenario goes
+
+
+def _too_deep(data: dict[str, Any]) -> str | None:
+    """The dotted name of the first value nested deeper than a scenario can be, or None (no recursion)."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return ".".join(_clip(p, 40) for p in path[:3]) + ("…" if len(path) > 3 else "")
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(value, dict | list):
+                stack.append((value, (*path, str(key))))
+    return None
+
+
 def validate_with_warnings(data: Any) -> tuple[Scenario, list[str]]:
     """Validate a nested scenario mapping (version 1 is migrated first).
 
@@ -176,6 +193,11 @@ def validate_with_warnings(data: Any) -> tuple[Scenario, list[str]]:
     raises ScenarioError with one line per problem."""
     if not isinstance(data, dict):
         raise ScenarioError(["scenario: expected a table of fields"])
+    deep = _too_deep(data)
+    if deep is not None:
+        raise ScenarioError(
+            [f"{deep}: nested too deeply; a scenario has at most {MAX_DEPTH} levels of tables and lists"]
+        )
     warnings: list[str] = []
     v1 = is_v1(data)
     if v1:

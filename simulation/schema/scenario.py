@@ -247,7 +247,8 @@ class Scenario(_Strict):
                 continue
             missing = [x for x in (a, b) if x not in ranged or ranged[x][0] == ranged[x][1]]
             if missing:
-                problems.append(f"{where}: {', '.join(missing)} needs a range of its own to be correlated")
+                names = ", ".join(_clip(x) for x in missing)
+                problems.append(f"{where}: {names} needs a range of its own to be correlated")
                 continue
             pair = frozenset((a, b))
             if pair in seen:
@@ -341,6 +342,8 @@ def did_you_mean(name: str, candidates: list[str]) -> str:
     """' (did you mean 'x'?)' for the closest candidate, or ''."""
     import difflib
 
+    if len(name) > 200:  # no field name is this long; difflib on a huge string would take seconds
+        return ""
     leaf = name.rsplit(".", 1)[-1]
     hits = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     if not hits:
@@ -354,8 +357,10 @@ def did_you_mean(name: str, candidates: list[str]) -> str:
 
 def _clip(text: str, n: int = 80) -> str:
     """At most n characters of a user's text, control characters removed."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in str(text))
-    return text if len(text) <= n else text[: n - 1] + "…"
+    text = str(text)
+    if len(text) <= n:
+        return "".join(ch if ch.isprintable() else "?" for ch in text)
+    return "".join(ch if ch.isprintable() else "?" for ch in text[: n - 1]) + "…"
 
 
 def _quote(v: Any) -> str:
