@@ -103,12 +103,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if _wants_mc(scn, args):
         from .analyses.montecarlo import monte_carlo
 
-        mc = monte_carlo(scn, draws=args.draws, seed=args.seed)
+        mc = monte_carlo(scn, draws=args.draws, seed=args.seed, monthly=False)
     if args.format == "json":
         doc = result.to_json()
         if mc is not None:
             doc.update(mc.to_json())
-            doc["monthly_quantiles"] = mc.monthly_quantiles_dict()
         print(_dump(doc))
     elif args.format == "csv":
         sys.stdout.write(result.monthly.to_csv(index=False))

@@ -63,9 +63,15 @@ def response(e: np.ndarray, cpl: np.ndarray, ref: np.ndarray, elasticity: np.nda
     if np.all(elasticity == 1.0):
         return e / cpl
     ratio = e / ref
+    exponent = elasticity - 1.0
+    if np.ndim(exponent) == 0 or np.size(exponent) == 1:  # one elasticity for every draw
+        exponent = float(np.reshape(exponent, -1)[0])
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        g = e / cpl * np.where(elasticity == 1.0, 1.0, ratio ** (elasticity - 1.0))
-    return np.where(ratio > 0, g, 0.0)  # e/ref underflowing to 0 (e ~ 1e-300) must not give 0^(el−1) = inf
+        g = np.power(ratio, exponent)
+        g *= e
+        g /= cpl
+    g[~(ratio > 0)] = 0.0  # e/ref underflowing to 0 (e ~ 1e-300) must not give 0^(el−1) = inf
+    return g
 
 
 def baseline_spend(leads: np.ndarray, cpl: np.ndarray, ref: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
