@@ -1,17 +1,21 @@
-"""The one cached façade between the UI and the model: keyed on the validated scenario."""
+"""The one cached façade between the UI and the model's analyses: keyed on the validated scenario."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from simulation import Result, Scenario, decisions, load_preset, run, uncertainty
-from simulation.decisions import BestMix, TwoPhase
-from simulation.uncertainty import MonteCarlo
+from simulation import Result, Scenario, run
+from simulation.analyses import breakeven as _breakeven
+from simulation.analyses import montecarlo as _montecarlo
+from simulation.analyses import optimize as _optimize
+from simulation.analyses import plan as _plan
 
 
 def _key(scn: Scenario) -> str:
     return scn.model_dump_json()
+
+
+_cache = st.cache_resource(max_entries=64, hash_funcs={Scenario: _key}, show_spinner=False)
 
 
 @st.cache_resource(max_entries=256, hash_funcs={Scenario: _key}, show_spinner=False)
@@ -22,33 +26,36 @@ def simulate(scn: Scenario) -> Result:
     return result
 
 
-@st.cache_resource(max_entries=64, hash_funcs={Scenario: _key}, show_spinner=False)
-def monte_carlo(scn: Scenario) -> MonteCarlo:
+@_cache
+def monte_carlo(scn: Scenario) -> _montecarlo.MonteCarlo:
     """Monte Carlo over the scenario's ranges (its uncertainty block sets draws and seed)."""
-    return uncertainty.monte_carlo(scn)
+    return _montecarlo.monte_carlo(scn)
 
 
-@st.cache_resource(max_entries=64, hash_funcs={Scenario: _key}, show_spinner=False)
-def sensitivity(scn: Scenario) -> pd.DataFrame:
-    return decisions.sensitivity(scn)
+@_cache
+def sensitivity(scn: Scenario):  # noqa: ANN201  (the analysis' own typed result)
+    from simulation.analyses import sensitivity as _sensitivity
+
+    return _sensitivity.sensitivity(scn)
 
 
-@st.cache_resource(max_entries=64, hash_funcs={Scenario: _key}, show_spinner=False)
-def breakeven(scn: Scenario) -> tuple[dict, dict]:
-    """The solved break-even vendor price and the CPL × conversion grid."""
-    return decisions.breakeven(scn), decisions.breakeven_grid(scn)
+@_cache
+def breakeven(scn: Scenario) -> dict[str, float | None]:
+    """Per buy channel: the price per lead at which buying from it alone costs what generating does per customer."""
+    return _breakeven.breakeven(scn)
 
 
-@st.cache_resource(max_entries=64, hash_funcs={Scenario: _key}, show_spinner=False)
-def best_mix(scn: Scenario, objective: str, floor: tuple[float, int] | None) -> tuple[BestMix, TwoPhase | None]:
-    """Best constant share and best two-phase plan for an objective and optional customer floor."""
-    constraint = decisions.Constraint(*floor) if floor else None
-    best = decisions.optimize_share(scn, objective, constraint)  # type: ignore[arg-type]
-    plan = decisions.two_phase(scn, objective, constraint, best_constant=best) if best.buy_share is not None else None  # type: ignore[arg-type]
+@_cache
+def breakeven_grid(scn: Scenario, cid: str) -> _breakeven.BreakevenGrid:
+    return _breakeven.breakeven_grid(scn, cid)
+
+
+@_cache
+def best_mix(
+    scn: Scenario, objective: str, floor: tuple[float, int] | None
+) -> tuple[_optimize.Optimum, _plan.TwoPhase | None]:
+    """Best constant allocation and best two-phase plan for an objective and an optional customer floor."""
+    constraint = _optimize.Constraint(*floor) if floor else None
+    best = _optimize.optimize(scn, objective, constraint)  # type: ignore[arg-type]
+    plan = _plan.two_phase(scn, objective, constraint, best_constant=best) if best.allocation is not None else None  # type: ignore[arg-type]
     return best, plan
-
-
-@st.cache_resource(show_spinner=False)
-def preset(name: str) -> Scenario:
-    """A preset, read and validated once per server process (treat as read-only)."""
-    return load_preset(name)

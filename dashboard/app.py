@@ -9,49 +9,50 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without install
 
-from dashboard import api, inputs, overview, risk, urlstate  # noqa: E402
+from dashboard import api, overview, state, widgets  # noqa: E402
 from dashboard.text import plain  # noqa: E402
-from simulation.schema import SCHEMA_VERSION, Uncertainty  # noqa: E402
+from simulation.metrics import fmt  # noqa: E402
+from simulation.narrate import plan_description  # noqa: E402
 
-
-def uncertainty_from_url() -> tuple[Uncertainty, list[str]]:
-    """Ranges, draws and seed from the link; the problems of what cannot be used."""
-    ranges, problems = urlstate.decode_ranges(st.query_params.get("ranges"))
-    draws, p1 = urlstate.int_param("draws", risk.DRAWS_DEFAULT, 100, 100_000)
-    seed, p2 = urlstate.int_param("seed", risk.SEED_DEFAULT, 0, 2**32 - 1)
-    return Uncertainty(draws=draws, seed=seed, ranges=ranges), problems + [p for p in (p1, p2) if p]
+UPGRADED = (
+    "This link was made for version 1 of the app and has been upgraded: it opens with the two channels version 1 "
+    "had, Generate and Buy, and the address bar now holds the version 2 link."
+)
 
 
 def main() -> None:
-    presenting = st.session_state.get("_present", inputs.presenting_in_url())
+    presenting = state.presenting()
     sidebar = "collapsed" if presenting else "expanded"
     st.set_page_config(page_title="Acquisition Lab", page_icon="📈", layout="wide", initial_sidebar_state=sidebar)
-    unc, unc_problems = uncertainty_from_url()
-    if "url_problems" not in st.session_state:
-        st.session_state["url_problems"], st.session_state["url_bad_fields"] = inputs.url_problems()
-        st.session_state["url_problems"] += unc_problems
-    _preset, scn, problems = inputs.sidebar_inputs()
-    if st.query_params.get("v") != str(SCHEMA_VERSION):
-        st.query_params["v"] = str(SCHEMA_VERSION)
+    session = state.open_session()
+    values = widgets.sidebar(session)
+    scn, problems = state.scenario(session, values)
+    scn_u, dropped = state.with_uncertainty(session, scn)
+    presenting = state.presenting()
     st.set_page_config(page_title=f"{scn.name} · Acquisition Lab", layout="wide", initial_sidebar_state=sidebar)
-    presenting = bool(st.session_state.get("_present"))
 
     st.title(plain(scn.name), anchor=False)
-    warn = st.session_state["url_problems"] + problems
-    if warn:
-        st.warning(
-            "Some values in the link could not be used and fell back to the preset: " + plain("; ".join(warn)) + ".",
-            icon="⚠️",
-        )
+    notices = state.notices()
+    if notices.upgraded:
+        st.info(UPGRADED, icon=":material/upgrade:")
+    if notices.problems:
+        st.warning("Some values in the link could not be used and fell back to the preset: "
+                   + plain("; ".join(notices.problems)) + ".", icon="⚠️")  # fmt: skip
+    if problems:
+        st.warning("These inputs cannot be used together; the preset's values are used for them: "
+                   + plain("; ".join(problems)) + ".", icon="⚠️")  # fmt: skip
+    result = api.simulate(scn_u)
+    ranged = scn_u.uncertainty is not None and any(lo != hi for lo, hi in scn_u.uncertainty.ranges.values())
+    mc = api.monte_carlo(scn_u) if ranged else None
     if not presenting:
         st.caption(
-            f"Budget {scn.budget.monthly:,.0f} a month over {scn.horizon_months} months, simulated three ways: "
-            "**Generate** (all of it on our own leads), **Buy** (all of it on vendor leads) and "
-            f"**Blend** ({scn.budget.buy_share:.0%} buying). The address bar is the share link."
-        )
-    result = api.simulate(scn)
-    overview.headline(result)
-    overview.charts_area(result, unc, show_table=not presenting)
+            f"Budget {plain(fmt('spend', scn.budget.monthly, scn.currency))} a month over {scn.horizon_months} "
+            f"months, {len(scn.channel)} channels, simulated three ways: **Generate** (the whole budget on our own "
+            "channels), **Buy** (the whole budget on the vendors) and **Blend** (the plan). "
+            + plain(plan_description(result)) + " The address bar is the share link."
+        )  # fmt: skip
+    overview.headline(result, mc)
+    overview.views(session, result, mc, dropped, presenting=presenting)
 
 
 main()

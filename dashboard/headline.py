@@ -1,38 +1,13 @@
-"""Headline KPIs and the one-sentence verdict, computed from a Result (no Streamlit)."""
+"""Headline KPI cards from a Result: labels, help and formats from the metric registry (no Streamlit)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from simulation import Result
-from simulation.format import fmt_metric
-from simulation.model import STRATEGIES
+from simulation.metrics import METRICS, STRATEGIES, STRATEGY_LABELS, fmt
 
-from .style import STRATEGY_LABELS
-
-HEADLINE = ("cac", "roi", "payback_month", "customers", "pipeline_end")
-
-METRIC_LABELS = {
-    "cac": "CAC",
-    "roi": "ROI",
-    "payback_month": "Payback",
-    "customers": "Customers",
-    "pipeline_end": "Pipeline",
-}
-
-METRIC_HELP = {
-    "cac": "Customer acquisition cost: all acquisition cost (spend − vendor refunds + fixed costs) "
-    "divided by the customers won within the horizon. Lower is better.",
-    "roi": "Return on investment within the horizon: (gross profit − total cost) ÷ total cost.",
-    "payback_month": "First month in which cumulative gross profit catches up with cumulative cost. "
-    "'—' means not within the horizon.",
-    "customers": "Customers won within the horizon.",
-    "pipeline_end": "Pipeline at the end of the horizon: leads that arrived but have not closed (won or lost) at the end of the horizon: "
-    "the customers still to come.",
-}
-
-# For these a lower number is the better one.
-LOWER_IS_BETTER = {"cac", "payback_month"}
+HEADLINE = ("npv_lifetime", "customers", "cac", "roi", "payback_month")
 
 
 @dataclass(frozen=True)
@@ -46,92 +21,57 @@ class Kpi:
     help: str
 
 
-def _delta(metric: str, value: float | None, base: float | None) -> str | None:
+def _delta(metric: str, value: float | None, base: float | None, currency: str) -> str | None:
+    """The difference to Generate in the metric's own format."""
     if value is None or base is None:
         return None
     d = value - base
     if abs(d) < 1e-9:
         return "±0"
-    if metric == "roi":
+    kind = METRICS[metric].format
+    if kind == "percent":
         return f"{d * 100:+,.1f} pp"
-    if metric == "payback_month":
+    if kind in ("month", "months"):
         return f"{d:+,.0f} months"
-    if metric == "cac":
-        return f"{d:+,.0f}"
-    return f"{d:+,.1f}"
+    sign = "+" if d > 0 else "-"  # an ASCII minus: Streamlit turns it into a down arrow
+    return sign + value_text(metric, abs(d), currency)
 
 
 def _colour(metric: str, value: float | None, base: float | None) -> str:
-    if value is None or base is None or abs(value - base) < 1e-9:
+    better = METRICS[metric].better
+    if value is None or base is None or abs(value - base) < 1e-9 or better is None:
         return "off"
-    return "inverse" if metric in LOWER_IS_BETTER else "normal"
+    return "inverse" if better == "lower" else "normal"
+
+
+def value_text(metric: str, v: float | int | None, currency: str) -> str:
+    """A card's value: the registry's format, millions of money shortened so that five cards fit a row."""
+    if v is not None and METRICS[metric].format == "money" and abs(v) >= 1e6:
+        return f"{'-' if v < 0 else ''}{currency + ' ' if currency else ''}{abs(v) / 1e6:,.2f} M"
+    return fmt(metric, v, currency)
+
+
+def label(metric: str, strategy: str) -> str:
+    """'CAC · Buy': the metric's label and the strategy's."""
+    return f"{METRICS[metric].label} · {STRATEGY_LABELS[strategy]}"
 
 
 def kpis(result: Result) -> list[Kpi]:
-    """One card per strategy and headline metric, with deltas against Generate."""
+    """One card per existing strategy and headline metric, with the difference to Generate (when it exists).
+
+    Money shows without its currency code so that five cards fit a row at 1280 pixels; the caption names it."""
+    cur = ""
+    compare = result.present["generate"]
     out = []
-    for s in STRATEGIES:
+    for s in result.strategies:
         for m in HEADLINE:
-            v = result.metric(s, m)
-            base = result.metric("generate", m)
-            out.append(
-                Kpi(
-                    strategy=s,
-                    metric=m,
-                    label=f"{METRIC_LABELS[m]} · {STRATEGY_LABELS[s]}",
-                    value=fmt_metric(m, v),
-                    delta=None if s == "generate" else _delta(m, v, base),
-                    delta_color=_colour(m, v, base) if s != "generate" else "off",
-                    help=METRIC_HELP[m],
-                )
-            )
+            v, base = result.metric(s, m), result.metric("generate", m)
+            delta = _delta(m, v, base, cur) if compare and s != "generate" else None
+            out.append(Kpi(s, m, label(m, s), value_text(m, v, cur), delta,
+                           _colour(m, v, base) if delta else "off", METRICS[m].help))  # fmt: skip
     return out
 
 
-def _customers_by(result: Result, month: int) -> dict[str, float]:
-    df = result.monthly
-    at = df[df["month"] == month].set_index("strategy")["cumulative_customers"]
-    return {s: float(at[s]) for s in STRATEGIES}
-
-
-def verdict(result: Result) -> str:
-    """A plain sentence answering: which is cheaper, which is faster, when, and the best ROI."""
-    g_cac, b_cac = result.metric("generate", "cac"), result.metric("buy", "cac")
-    parts = []
-    if g_cac is None and b_cac is None:
-        parts.append("Neither generating nor buying wins a customer within the horizon")
-    elif b_cac is None or (g_cac is not None and g_cac <= b_cac):
-        parts.append(f"Generating is cheaper per customer (CAC {fmt_metric('cac', g_cac)} against "
-                     f"{fmt_metric('cac', b_cac)} for buying)")  # fmt: skip
-    else:
-        parts.append(f"Buying is cheaper per customer (CAC {fmt_metric('cac', b_cac)} against "
-                     f"{fmt_metric('cac', g_cac)} for generating)")  # fmt: skip
-
-    horizon = result.scenario.horizon_months
-    early = min(6, horizon)
-    by = _customers_by(result, early)
-    if abs(by["buy"] - by["generate"]) > 1e-9:
-        fast = "buy" if by["buy"] > by["generate"] else "generate"
-        slow = "generate" if fast == "buy" else "buy"
-        verb = "buying" if fast == "buy" else "generating"
-        parts.append(f"{verb} gets customers sooner ({by[fast]:,.0f} by month {early} against {by[slow]:,.0f})")
-
-    cross = result.crossover_month()
-    if cross is not None and cross > 1:
-        parts.append(f"generating becomes cheaper than buying from month {cross}")
-    elif cross is None and g_cac is not None:
-        parts.append(f"generating does not become cheaper than buying within {horizon} months")
-
-    rois = {s: result.metric(s, "roi") for s in STRATEGIES}
-    defined = {s: r for s, r in rois.items() if r is not None}
-    if defined:
-        best = max(defined, key=lambda s: defined[s])
-        roi = fmt_metric("roi", defined[best])
-        if defined[best] >= 0:
-            parts.append(f"the best ROI over {horizon} months is {STRATEGY_LABELS[best]} ({roi})")
-        else:
-            parts.append(
-                f"no strategy earns back its cost within {horizon} months (best ROI: {STRATEGY_LABELS[best]}, {roi})"
-            )
-    sentence = "; ".join(parts) + "."
-    return sentence[0].upper() + sentence[1:]
+def absent(result: Result) -> list[str]:
+    """The strategies this scenario has no channel for."""
+    return [s for s in STRATEGIES if not result.present[s]]

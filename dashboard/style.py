@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulation.results import LABELS as STRATEGY_LABELS  # noqa: F401  (one set of names everywhere)
+from simulation.metrics import STRATEGY_LABELS  # noqa: F401  (one set of names everywhere)
 
 # Okabe–Ito colour-blind-safe palette: bluish green, vermillion, blue.
 COLORS = {"generate": "#009E73", "buy": "#D55E00", "blend": "#0072B2"}
@@ -13,8 +13,6 @@ STAGE_SHADES = {
     "buy": ("#F2C6A6", "#E58A4D", "#A34600"),
     "blend": ("#B3D4E8", "#4D9CCB", "#005488"),
 }
-
-CURRENCY = "money"  # the model is currency-agnostic; axis titles say "money"
 
 
 def rgba(hex_color: str, alpha: float) -> str:
