@@ -203,7 +203,9 @@ def validate_with_warnings(data: Any) -> tuple[Scenario, list[str]]:
     if v1:
         data, warnings = migrate_v1(data)
     elif data.get("schema_version") != 2 or isinstance(data.get("schema_version"), bool):
-        raise ScenarioError([f"schema_version: {_value_text(data.get('schema_version'))} is not allowed; allowed 1 or 2"])
+        raise ScenarioError(
+            [f"schema_version: {_value_text(data.get('schema_version'))} is not allowed; allowed 1 or 2"]
+        )
     context: dict[str, Any] = {"lenient_ranges": v1, "warnings": warnings}
     try:
         scn = Scenario.model_validate(data, context=context)

@@ -1,20 +1,35 @@
-"""Capture version 1 outputs (ramp_months = 0) before the engine changes: migrated v1 must reproduce them."""
-import json, tomllib, copy
+"""How tests/golden/v1_ramp0.json was made: version 1 figures with ramp_months = 0, captured with the version 1
+engine (commit b5bfb5e, `git checkout b5bfb5e -- simulation data` in a scratch clone) before the channel engine
+replaced it. Version 2 must reproduce them after migrating each version 1 scenario (tests/test_migration.py).
+It does not run against today's code: the presets are version 2 now."""
+
+import copy
+import json
+import tomllib
 from pathlib import Path
+
 from simulation import run, validate_scenario
 from simulation.presets import PRESET_DIR
-out = {}
-cases = {}
-for p in sorted(PRESET_DIR.glob("*.toml")):
-    d = tomllib.loads(p.read_text())
-    d.pop("uncertainty", None)
-    d["generate"]["ramp_months"] = 0.0
-    cases[p.stem] = d
-    d2 = copy.deepcopy(d); d2["budget"]["buy_share"] = 0.3; d2["horizon_months"] = 36; d2["economics"]["monthly_churn"] = 0.05
-    cases[p.stem + "_variant"] = d2
-for name, d in cases.items():
-    r = run(validate_scenario(d))
-    j = r.to_json()
-    out[name] = {"scenario_v1": d, "summary": j["summary"], "monthly": j["monthly"]}
-Path("tests/golden/v1_ramp0.json").write_text(json.dumps(out, separators=(",", ":")))
-print(len(out))
+
+
+def main() -> None:
+    cases = {}
+    for path in sorted(PRESET_DIR.glob("*.toml")):
+        d = tomllib.loads(path.read_text())
+        d.pop("uncertainty", None)
+        d["generate"]["ramp_months"] = 0.0
+        cases[path.stem] = d
+        variant = copy.deepcopy(d)
+        variant["budget"]["buy_share"] = 0.3
+        variant["horizon_months"] = 36
+        variant["economics"]["monthly_churn"] = 0.05
+        cases[path.stem + "_variant"] = variant
+    out = {}
+    for name, d in cases.items():
+        j = run(validate_scenario(d)).to_json()
+        out[name] = {"scenario_v1": d, "summary": j["summary"], "monthly": j["monthly"]}
+    Path("tests/golden/v1_ramp0.json").write_text(json.dumps(out, separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    main()
