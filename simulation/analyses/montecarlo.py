@@ -16,6 +16,8 @@ subsample, the first 10,000 draws.
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -371,6 +373,9 @@ def _probabilities(summary: dict[str, np.ndarray], present: dict[str, bool]) -> 
     }
 
 
+WORKERS = min(2, os.cpu_count() or 1)  # chunks evaluated at once
+
+
 def monte_carlo(
     scn: Scenario,
     draws: int | None = None,
@@ -412,8 +417,13 @@ def monte_carlo(
     summ_buf = np.full((len(SUMMARY), S, n_eval), np.nan)
     series_q = MONTHLY_Q_SERIES if monthly else ()
     ser_buf = np.full((len(series_q), S, T, min(n_eval, kept)), np.nan)
-    for i in range(0, n_eval, max(1, int(step))):
-        j = min(n_eval, i + max(1, int(step)))
+    width = max(1, int(step))
+    if chunk is None and WORKERS > 1 and n_eval > width:  # equal chunks, a multiple of the workers
+        rounds = -(-n_eval // (width * WORKERS))
+        width = -(-n_eval // (rounds * WORKERS))
+
+    def one_chunk(i: int) -> None:  # writes draws i … j − 1 of the buffers, nothing else
+        j = min(n_eval, i + width)
         m, summ = evaluate(_slice(base, i, j), alloc[idx])
         for mi, k in enumerate(SUMMARY):
             summ_buf[mi, idx, i:j] = summ[k].T
@@ -422,7 +432,14 @@ def monte_carlo(
             series = {"customers": m.series["customers"], "pipeline": m.series["pipeline"], **cumulative(m)}
             for si, k in enumerate(series_q):
                 ser_buf[si, idx, :, i : i + r] = np.moveaxis(series[k][:r], 0, -1)
-        del m, summ
+
+    starts = list(range(0, n_eval, width))
+    if len(starts) > 1 and WORKERS > 1:  # numpy releases the GIL on large arrays: chunks overlap on two cores
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            list(pool.map(one_chunk, starts))
+    else:
+        for i in starts:
+            one_chunk(i)
 
     summary = {k: summ_buf[mi].T for mi, k in enumerate(SUMMARY)}  # (draws, S) views
     probabilities = _probabilities(summary, present)
