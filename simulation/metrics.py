@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 Format = Literal["money", "count", "percent", "ratio", "month", "months", "share"]
@@ -116,15 +117,42 @@ def clean(v: Any) -> Any:
     return f if math.isfinite(f) else None
 
 
+@lru_cache(maxsize=256)
+def currency_symbol(currency: str) -> str:
+    """The symbol people read for an ISO 4217 code: $, €, £, CA$; the code itself when there is none."""
+    if not currency:
+        return ""
+    from babel.numbers import get_currency_symbol
+
+    try:
+        return get_currency_symbol(currency, locale="en")
+    except Exception:  # an unknown code shows as itself
+        return currency
+
+
 def money(v: float | None, currency: str = "", decimals: int | None = None) -> str:
-    """Money with thousands separators (and the currency code when given); '—' when undefined."""
+    """Money with its currency symbol and thousands separators: $40,000, −€2,850, $72.80; '—' when undefined."""
     if v is None or not math.isfinite(v):
         return DASH
     if decimals is None:
         decimals = 2 if 0 < abs(v) < 100 else 0
     text = f"{abs(v):,.{decimals}f}"
     sign = "−" if v < 0 and float(text.replace(",", "")) != 0 else ""
-    return f"{sign}{currency + ' ' if currency else ''}{text}"
+    return f"{sign}{currency_symbol(currency)}{text}"
+
+
+def money_short(v: float | None, currency: str = "") -> str:
+    """Money for a sentence or a card: $6.9 M, €480 k, $950; '—' when undefined."""
+    if v is None or not math.isfinite(v):
+        return DASH
+    a = abs(v)
+    sign = "−" if v < 0 else ""
+    sym = currency_symbol(currency)
+    if a >= 1e6:
+        return f"{sign}{sym}{a / 1e6:,.1f} M"
+    if a >= 1e4:
+        return f"{sign}{sym}{a / 1e3:,.0f} k"
+    return f"{sign}{money(a, currency)}"
 
 
 def fmt(name: str, v: Any, currency: str = "") -> str:

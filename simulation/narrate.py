@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .metrics import STRATEGY_LABELS, fmt, money
+from .metrics import METRICS, STRATEGY_LABELS, fmt, money_short
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analyses.montecarlo import MonteCarlo
@@ -37,17 +37,7 @@ def _label(s: str) -> str:
 
 
 def _short_money(v: float | None, currency: str) -> str:
-    """Money for a sentence: 6.9 M, 480 k, 950."""
-    if v is None:
-        return "—"
-    a = abs(v)
-    sign = "−" if v < 0 else ""
-    code = f"{currency} " if currency else ""
-    if a >= 1e6:
-        return f"{sign}{code}{a / 1e6:,.1f} M"
-    if a >= 1e4:
-        return f"{sign}{code}{a / 1e3:,.0f} k"
-    return f"{sign}{money(a, currency)}"
+    return money_short(v, currency)
 
 
 def plan_description(result: Result) -> str:
@@ -186,3 +176,57 @@ def uncertainty_sentences(mc: MonteCarlo) -> list[str]:
         parts = ", ".join(f"{_label(s)} {probability(v)}" for s, v in best.items())
         out.append(f"Most lifetime value: {parts}.")
     return out
+
+
+# ---- the compact comparison of the strategies ----------------------------------------------------
+
+COMPARISON = ("npv_lifetime", "customers", "cac", "payback_month")
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    metric: str
+    label: str
+    help: str
+    values: dict[str, float | int | None]  # per existing strategy
+    text: dict[str, str]  # formatted as people read it
+    best: tuple[str, ...]  # the strategies with the best value (ties share it); empty when undefined
+
+
+def comparison(result: Result, metrics: tuple[str, ...] = COMPARISON) -> list[ComparisonRow]:
+    """The strategies side by side on a few headline metrics, the best of each marked by the registry's direction."""
+    cur = result.scenario.currency
+    rows = []
+    for m in metrics:
+        spec = METRICS[m]
+        values = {s: result.metric(s, m) for s in result.strategies}
+        defined = {s: v for s, v in values.items() if v is not None}
+        best: tuple[str, ...] = ()
+        if defined and spec.better is not None and len(result.strategies) > 1:
+            pick = max if spec.better == "higher" else min
+            top = pick(defined.values())
+            tol = 1e-9 * max(1.0, abs(top))
+            best = tuple(s for s, v in defined.items() if abs(v - top) <= tol)
+            if len(best) == len(result.strategies):
+                best = ()  # all equal: nothing to mark
+        text = {s: (money_short(v, cur) if spec.format == "money" and m == "npv_lifetime" else fmt(m, v, cur))
+                for s, v in values.items()}  # fmt: skip
+        rows.append(ComparisonRow(m, spec.label, spec.help, values, text, best))
+    return rows
+
+
+def assumptions_line(result: Result) -> str:
+    """The scenario in one line, for the presenter view and reports."""
+    scn = result.scenario
+    cur = scn.currency
+    chans = ", ".join(
+        f"{c.display_label(cid)} {fmt('cpl', c.cost_per_lead, cur)}/lead" for cid, c in scn.channel.items()
+    )
+    sales = ""
+    if scn.sales.capacity_leads_per_month > 0:
+        sales = f" · sales capacity {scn.sales.capacity_leads_per_month:,.0f} leads/month"
+    return (
+        f"{money_short(scn.budget.monthly, cur)} a month for {scn.horizon_months} months · {chans} · "
+        f"customer worth {fmt('revenue', scn.economics.revenue_per_customer_month, cur)}/month at "
+        f"{scn.economics.gross_margin * 100:.0f} % margin{sales}"
+    )

@@ -115,7 +115,7 @@ def test_kpi_labels_formats_and_deltas(result):
 
 def test_value_text_shortens_millions_only():
     assert value_text("npv_lifetime", -2_345_678.0, "EUR") == "-EUR 2.35 M"
-    assert value_text("npv_lifetime", 999_999.0, "EUR") == "EUR 999,999"
+    assert value_text("npv_lifetime", 999_999.0, "EUR") == "€999,999"
     assert value_text("customers", 2_345_678.4, "EUR") == "2,345,678"
     assert value_text("cac", None, "EUR") == "—"
 

@@ -119,7 +119,7 @@ def test_table_leads_with_the_verdict_and_formats_money(no_ranges):
     header = next(line for line in lines if line.startswith("metric"))
     assert header.split() == ["metric", "Generate", "Buy", "Blend"]
     cac_line = next(line for line in lines if line.startswith("CAC  "))
-    expected = f"USD {run(load_preset('default')).metric('generate', 'cac'):,.0f}"
+    expected = f"${run(load_preset('default')).metric('generate', 'cac'):,.0f}"
     assert cac_line[len("CAC") :].strip().startswith(expected)
 
 
