@@ -18,7 +18,7 @@ from scipy import optimize as sopt
 
 from ..engine import Params, params_of, simulate, summarize
 from ..engine.funnel import baseline_spend
-from ..metrics import INTEGER_METRICS, SUMMARY, clean, fmt, money
+from ..metrics import INTEGER_METRICS, SUMMARY, clean, fmt, money_short
 from ..schema import Scenario
 from ..strategies import kind_allocation, plan_allocation
 
@@ -545,13 +545,8 @@ NOTHING_WHY = {
 
 
 def short_money(v: float | None, currency: str = "") -> str:
-    """Money for a sentence: 6.9 M above a million, else with thousands separators."""
-    if v is None or not math.isfinite(v):
-        return "—"
-    if abs(v) >= 1e6:
-        sign = "−" if v < 0 else ""
-        return f"{sign}{currency + ' ' if currency else ''}{abs(v) / 1e6:,.1f} M"
-    return money(v, currency)
+    """Money for a sentence: $6.9 M, $480 k, $950 (the registry's short format)."""
+    return money_short(v, currency)
 
 
 def describe_allocation(scn: Scenario, alloc: np.ndarray) -> str:
