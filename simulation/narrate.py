@@ -230,3 +230,70 @@ def assumptions_line(result: Result) -> str:
         f"customer worth {fmt('revenue', scn.economics.revenue_per_customer_month, cur)}/month at "
         f"{scn.economics.gross_margin * 100:.0f} % margin{sales}"
     )
+
+
+# ---- lines the app's views show -------------------------------------------------------------------
+
+
+def absent_line(result: Result) -> str | None:
+    """Why a strategy is not shown: 'Buy is not shown: this scenario has no buy channel.'; None when all exist."""
+    from .metrics import STRATEGIES
+
+    missing = [s for s in STRATEGIES if not result.present[s]]
+    if not missing:
+        return None
+    names = " and ".join(_label(s) for s in missing)
+    kinds = " or ".join(missing)
+    verb = "is" if len(missing) == 1 else "are"
+    return f"{names} {verb} not shown: this scenario has no {kinds} channel."
+
+
+def median_notes(result: Result, mc: MonteCarlo) -> list[str]:
+    """Where the headline (today's values) and the median of the simulated futures disagree on lifetime value by
+    more than the middle half of the futures spans (|headline − P50| > P75 − P25): one sentence per strategy."""
+    import numpy as np
+
+    from .metrics import STRATEGIES
+
+    cur = result.scenario.currency
+    samples = mc.samples.get("npv_lifetime")
+    if samples is None:
+        return []
+    out = []
+    for s in result.strategies:
+        head = result.metric(s, "npv_lifetime")
+        p50 = mc.quantile(s, "npv_lifetime", "p50")
+        x = samples[:, STRATEGIES.index(s)]
+        x = x[np.isfinite(x)]
+        if head is None or p50 is None or x.size < 2:
+            continue
+        p25, p75 = (float(v) for v in np.quantile(x, [0.25, 0.75]))
+        if abs(head - p50) <= p75 - p25:
+            continue
+        side = "above" if head > p50 else "below"
+        out.append(
+            f"{_label(s)}: the headline lifetime value ({money_short(head, cur)}, at today's values) lies {side} the "
+            f"median of the simulated futures ({money_short(p50, cur)}) by more than the middle half of them spans "
+            f"({money_short(p25, cur)} – {money_short(p75, cur)}); the ranges are lopsided, so read the median as "
+            "the typical case."
+        )
+    return out
+
+
+def capacity_sentence(result: Result) -> str:
+    """Whether the sales team's capacity binds, and the leads left unworked per strategy when it does."""
+    cap = result.scenario.sales.capacity_leads_per_month
+    if cap <= 0:
+        return "Sales capacity has no limit in this scenario: every valid lead is worked."
+    unworked = {s: result.metric(s, "unworked") or 0.0 for s in result.strategies}
+    short = {s: v for s, v in unworked.items() if v >= 0.5}
+    if not short:
+        used = {s: result.metric(s, "capacity_used") for s in result.strategies}
+        peak = max((v for v in used.values() if v is not None), default=None)
+        most = f", at most {fmt('capacity_used', peak)} of it used" if peak is not None else ""
+        return f"Sales capacity ({cap:,.0f} leads a month) is never exceeded{most}: every valid lead is worked."
+    parts = ", ".join(f"{_label(s)} {v:,.0f}" for s, v in short.items())
+    return (
+        f"Sales capacity ({cap:,.0f} leads a month) binds: leads beyond it go unworked (never won, not in the "
+        f"pipeline) — {parts} over {result.scenario.horizon_months} months."
+    )

@@ -850,3 +850,17 @@ def _oriented(objective: str, v: float | None) -> float | None:
     if v is None:
         return None
     return -float(v) if objective == "cac" else float(v)
+
+
+def widget_shares(allocation: dict[str, float], step: float = 0.001) -> dict[str, float]:
+    """An allocation on the plan's input step (0.1 %), nearest first, never summing to more than the budget:
+    where rounding would overspend, the shares rounded up most go down a step."""
+    units = {c: round(v / step) for c, v in allocation.items()}
+    room = round(1.0 / step)
+    up = sorted(allocation, key=lambda c: units[c] - allocation[c] / step, reverse=True)
+    for c in up:
+        if sum(units.values()) <= room:
+            break
+        if units[c] > 0:
+            units[c] -= 1
+    return {c: round(u * step, 10) for c, u in units.items()}

@@ -277,6 +277,7 @@ def simulate(p: Params, plan: np.ndarray, tail: bool = True, detail: bool = True
     s1, s2, s3 = (np.zeros((N, S, C)) for _ in range(3))
     buf = np.empty((N, S, C))
     tmp = np.empty((N, S, C))
+    win2 = np.ascontiguousarray(np.broadcast_to(win[:, 0, :], (N, C)))
     won = np.empty((T, N, S))
     pipe = np.empty((T, N, S))
     if detail:
@@ -295,7 +296,10 @@ def simulate(p: Params, plan: np.ndarray, tail: bool = True, detail: bool = True
         buf += s3
         np.multiply(q, buf, out=s3)
         buf -= s3  # closed this month
-        won[t] = (buf.reshape(-1, C) @ win[0, 0]).reshape(N, S) if flat_win else (buf * win).sum(-1)
+        if flat_win:
+            won[t] = (buf.reshape(-1, C) @ win[0, 0]).reshape(N, S)
+        else:
+            np.einsum("nsc,nc->ns", buf, win2, out=won[t])
         np.add(s1, s2, out=tmp)
         tmp += s3
         pipe[t] = (tmp.reshape(-1, C) @ ones).reshape(N, S)
@@ -471,19 +475,16 @@ def _tail(p, last_leads, state, q, win, refund_tail, max_delay, disc_h, capacity
 def _geometric_lag_sum(x: np.ndarray, qb: np.ndarray, n: int) -> np.ndarray:
     """Σ_{j=0}^{n} x^j · (1 − P(L' > n − j)), L' negative binomial (r = 3) with stay probability qb.
 
-    Term j is x^j·P(L' > n − j): once x^j is negligible, or P(L' > n − j) is, it adds nothing, so
-    the truncation is summed term by term only for the elements where both can be sizeable."""
+    Term j of the truncation, x^j·P(L' > n − j), is at most (n + 2)²·max(x, qb)^n, so the truncation
+    is summed term by term only for the elements where n + 1 such terms can matter."""
     shape = np.broadcast_shapes(x.shape, qb.shape)
     x = np.broadcast_to(x, shape)
     qb = np.broadcast_to(qb, shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         full = np.where(x < 1, (1.0 - x ** (n + 1)) / np.where(x < 1, 1.0 - x, 1.0), n + 1.0)
-        log_tol = np.log(NEGLIGIBLE * 1e-3)
-        # x^j < tol from j ≥ J;  P(L' > i) ≤ qb^(i+1)·(n+2)² < tol from i ≥ K
-        J = np.where(x > 0, np.ceil(log_tol / np.log(np.where(x > 0, x, 0.5))), 0.0)
-        K = np.where(qb > 0, np.ceil((log_tol - 2 * np.log(n + 2.0)) / np.log(np.where(qb > 0, qb, 0.5))), 0.0)
     out = full - _survival(3, np.float64(n), qb)  # the j = 0 term, always kept
-    sizeable = (J + K > n) & (x > 0)
+    bound = (n + 1.0) * (n + 2.0) ** 2 * np.maximum(x, qb) ** n
+    sizeable = (bound > NEGLIGIBLE * 1e-1) & (x > 0)
     if sizeable.any():
         j = np.arange(1, n + 1, dtype=float)
         xs, qs = x[sizeable][:, None], qb[sizeable][:, None]
