@@ -1,4 +1,9 @@
-"""The one cached façade between the UI and the model's analyses: keyed on the validated scenario."""
+"""The one cached façade between the UI and the model's analyses, keyed on the validated scenario.
+
+Every cache is bounded: at most `max_entries` results each, sized so that the worst case stays small — a Result
+is tens of kB; a Monte Carlo keeps at most 10,000 draws of six metrics and of each ranged input (≈ 10 MB with 100
+ranged inputs, ≈ 2 MB typically), hence 8 of them; sensitivity, curves and break-even results are a few kB. The
+cached objects are shared between sessions: treat them as read-only."""
 
 from __future__ import annotations
 
@@ -6,19 +11,21 @@ import streamlit as st
 
 from simulation import Result, Scenario, run
 from simulation.analyses import breakeven as _breakeven
+from simulation.analyses import curves as _curves
 from simulation.analyses import montecarlo as _montecarlo
 from simulation.analyses import optimize as _optimize
 from simulation.analyses import plan as _plan
+from simulation.analyses import sensitivity as _sensitivity
 
 
 def _key(scn: Scenario) -> str:
     return scn.model_dump_json()
 
 
-_cache = st.cache_resource(max_entries=64, hash_funcs={Scenario: _key}, show_spinner=False)
+_HASH = {Scenario: _key}
 
 
-@st.cache_resource(max_entries=256, hash_funcs={Scenario: _key}, show_spinner=False)
+@st.cache_resource(max_entries=256, hash_funcs=_HASH, show_spinner=False)
 def simulate(scn: Scenario) -> Result:
     """Deterministic run of the three strategies, with its frames built once."""
     result = run(scn)
@@ -26,36 +33,52 @@ def simulate(scn: Scenario) -> Result:
     return result
 
 
-@_cache
+@st.cache_resource(max_entries=8, hash_funcs=_HASH, show_spinner=False)
 def monte_carlo(scn: Scenario) -> _montecarlo.MonteCarlo:
     """Monte Carlo over the scenario's ranges (its uncertainty block sets draws and seed)."""
     return _montecarlo.monte_carlo(scn)
 
 
-@_cache
-def sensitivity(scn: Scenario):  # noqa: ANN201  (the analysis' own typed result)
-    from simulation.analyses import sensitivity as _sensitivity
+@st.cache_resource(max_entries=64, hash_funcs=_HASH, show_spinner=False)
+def curves(scn: Scenario) -> dict[str, _curves.Curve]:
+    """Each channel's response to its own monthly spend."""
+    return _curves.curves(scn)
 
+
+@st.cache_resource(max_entries=64, hash_funcs=_HASH, show_spinner=False)
+def next_budget(scn: Scenario, amount: float = 1000.0) -> list[_curves.NextBudget]:
+    """Where `amount` more a month does most, best lifetime value first."""
+    return _curves.next_budget(scn, amount)
+
+
+@st.cache_resource(max_entries=64, hash_funcs=_HASH, show_spinner="Swinging every input to its low and high…")
+def sensitivity(scn: Scenario) -> _sensitivity.Sensitivity:
+    """The tornado over every input."""
     return _sensitivity.sensitivity(scn)
 
 
-@_cache
+@st.cache_resource(max_entries=64, hash_funcs=_HASH, show_spinner=False)
 def breakeven(scn: Scenario) -> dict[str, float | None]:
     """Per buy channel: the price per lead at which buying from it alone costs what generating does per customer."""
     return _breakeven.breakeven(scn)
 
 
-@_cache
+@st.cache_resource(max_entries=64, hash_funcs=_HASH, show_spinner=False)
 def breakeven_grid(scn: Scenario, cid: str) -> _breakeven.BreakevenGrid:
+    """The CAC gap over price × close rate of one vendor."""
     return _breakeven.breakeven_grid(scn, cid)
 
 
-@_cache
+@st.cache_resource(
+    max_entries=32, hash_funcs=_HASH, show_spinner="Searching for the best allocation and the best two-phase plan…"
+)
 def best_mix(
     scn: Scenario, objective: str, floor: tuple[float, int] | None
 ) -> tuple[_optimize.Optimum, _plan.TwoPhase | None]:
-    """Best constant allocation and best two-phase plan for an objective and an optional customer floor."""
+    """Best constant allocation and best two-phase plan for an objective and an optional customer floor
+    (at least N customers by month M)."""
     constraint = _optimize.Constraint(*floor) if floor else None
     best = _optimize.optimize(scn, objective, constraint)  # type: ignore[arg-type]
-    plan = _plan.two_phase(scn, objective, constraint, best_constant=best) if best.allocation is not None else None  # type: ignore[arg-type]
-    return best, plan
+    if best.allocation is None:
+        return best, None
+    return best, _plan.two_phase(scn, objective, constraint, best_constant=best)  # type: ignore[arg-type]

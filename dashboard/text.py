@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from simulation.schema import Scenario, spec_of
+from simulation.metrics import currency_symbol
+from simulation.schema import FieldSpec, Scenario, spec_of
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^/])")
 
@@ -41,3 +42,26 @@ def field_label(scn: Scenario, key: str) -> str:
     if parts[0] == "channel" and len(parts) == 3 and parts[1] in scn.channel:
         return f"{channel_label(scn, parts[1])} · {spec.label}"
     return spec.label
+
+
+def unit_suffix(spec: FieldSpec, currency: str) -> str:
+    """What an input's label adds to say its unit: ' ($)', ' (%)', ' (months)', ' (leads per month)' or ''."""
+    if spec.kind == "money":
+        return f" ({currency_symbol(currency) or currency})"
+    if spec.kind == "rate":
+        return " (%)" if spec.unit else ""
+    if spec.kind in ("months", "integer"):
+        return " (months)"
+    if spec.kind == "count" and spec.unit != "leads":
+        return f" ({spec.unit})"
+    return ""
+
+
+def input_label(scn_label: str | None, spec: FieldSpec, currency: str) -> str:
+    """An input's label, shown literally: 'Vendor A · Lead → MQL (%)', 'Monthly budget ($)', 'Discount rate (a
+    year, %)'."""
+    head = f"{label_text(scn_label)} · " if scn_label is not None else ""
+    unit = unit_suffix(spec, currency)
+    if unit and spec.label.endswith(")"):  # one pair of brackets: 'Share of budget (plan, %)'
+        return head + spec.label[:-1] + ", " + unit[2:]
+    return head + spec.label + unit

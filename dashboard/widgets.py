@@ -1,100 +1,142 @@
-"""The sidebar: a widget for any field of the registry, bound to the link under the field's dotted name.
+"""The sidebar: undo and redo, the preset, every field of the scenario and the channel editor.
 
-Labels, help, bounds and formats come from the field registry (`simulation.schema.fields`); a channel's widgets
-are labelled with the channel's name ("Vendor A · Lead → MQL"), cost per lead first.
+Each input shows a value held by `state` and reports edits to it (`state.on_edit`); labels, help, bounds and units
+come from the field registry (`simulation.schema.fields`). A channel's inputs are labelled with the channel's name
+("Vendor A · Lead → MQL (%)"), cost per lead first; rates are typed as percentages to 0.1 %, money shows its currency
+symbol in the label.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import streamlit as st
 
 from simulation import preset_names
-from simulation.schema import MAX_PRICE, FieldSpec, Scenario, spec_of
+from simulation.schema import MAX_PRICE, spec_of
 from simulation.schema.fields import channel_field_names
+from simulation.schema.scenario import MAX_CHANNELS
 
 from . import state
-from .text import channel_label, label_text
+from .text import input_label, label_text
 
 SECTIONS = ("Budget & horizon", "Economics", "Sales")
 KIND_NAMES = {"generate": "generate", "buy": "buy"}
+KIND_CHOICES = {"generate": "Generate (our own marketing)", "buy": "Buy (a lead vendor)"}
+
+# Steps of the +/− buttons where one unit is too fine (money in whole hundreds or thousands, counts in tens).
+STEPS = {"budget.monthly": 1000.0, "fixed_monthly_cost": 100.0, "reference_spend": 500.0,
+         "economics.revenue_per_customer_month": 10.0, "sales.capacity_leads_per_month": 10.0,
+         "max_leads_per_month": 10.0}  # fmt: skip
 
 
-def _step(spec: FieldSpec, default: Any) -> float:
-    """A number box's step: about a tenth of the preset's order of magnitude for large amounts, else 1."""
-    if not isinstance(default, int | float) or default < 1000:
-        return 1.0
-    return float(10 ** (math.floor(math.log10(default)) - 1))
-
-
-def field_widget(container: Any, key: str, label: str, default: Any) -> Any:
-    """The widget of one dotted field, bound to the link under `key`; returns its value."""
+def field_input(container: Any, key: str, label: str) -> None:
+    """The input of one dotted field, showing the value `state` holds, reporting edits to it."""
     spec = spec_of(key)
     assert spec is not None, key
-    common: dict[str, Any] = {"key": key, "bind": "query-params", "help": spec.help}
-    if spec.kind == "rate":
-        fmt = "percent" if spec.unit else "%.2f"  # a share shows as a percentage; elasticity is an exponent
-        return container.slider(label, spec.lo, spec.hi, float(default), step=0.001, format=fmt, **common)
-    if spec.kind == "months":
-        return container.slider(label, spec.lo, spec.hi, float(default), step=0.5, format="%.1f", **common)
-    if spec.kind == "integer":
-        return container.slider(label, int(spec.lo), int(spec.hi), int(default), step=1, **common)
-    lo = 0.01 if spec.lo_open else spec.lo
-    fmt = "%.2f" if spec.hi <= MAX_PRICE else "%.0f"  # prices to the cent; budgets, fixed costs and counts whole
-    value = None if default is None else float(default)
-    return container.number_input(label, lo, spec.hi, value, step=_step(spec, default), format=fmt, **common)
+    # the value goes in twice: as the input's state (so that undo and Back move an input already on screen) and as its
+    # default (what an input inside a folded expander shows when it is first unfolded)
+    value = state.shown(key)
+    lo, hi = state.screen_bounds(spec)
+    leaf = key.rsplit(".", 1)[-1]
+    common: dict[str, Any] = {"value": value, "key": key, "on_change": state.on_edit, "args": (key,), "help": spec.help}
+    if spec.is_int:
+        container.number_input(label, lo, hi, step=1, **common)
+    elif state.is_percent(spec):
+        container.number_input(label, lo, hi, step=0.1, format="%.1f", **common)
+    elif spec.kind == "rate":  # elasticity: an exponent
+        container.number_input(label, lo, hi, step=0.05, format="%.2f", **common)
+    elif spec.kind == "months":
+        container.number_input(label, lo, hi, step=0.5, format="%.1f", **common)
+    else:
+        step = STEPS.get(key, STEPS.get(leaf, 1.0))
+        fmt = "%.2f" if spec.kind == "money" and spec.hi <= MAX_PRICE else "%.0f"  # prices to the cent
+        container.number_input(label, lo, hi, step=step, format=fmt, **common)
 
 
-def _section(scn: Scenario, defaults: dict[str, Any], section: str) -> dict[str, Any]:
-    keys = [
-        k for k in defaults if (s := spec_of(k)) is not None and s.group == section and not k.startswith("channel.")
-    ]
-    out = {}
-    with st.sidebar.expander(section, expanded=section == SECTIONS[0]):
+def _text(container: Any, key: str, label: str, max_chars: int, help: str) -> None:
+    value = state.shown(key)
+    container.text_input(label, value, max_chars=max_chars, key=key, on_change=state.on_edit, args=(key,), help=help)
+
+
+def _history(sb: Any) -> None:
+    row = sb.container(horizontal=True)  # side by side on a phone too (columns would stack)
+    row.button("↶ Undo", key="_undo", on_click=state.undo, disabled=not state.can_undo(), width="stretch",
+                help=f"Put the inputs back as they were before the last edit (up to {state.UNDO_STEPS} edits).")  # fmt: skip
+    row.button("↷ Redo", key="_redo", on_click=state.redo, disabled=not state.can_redo(), width="stretch",
+                 help="Make the last undone edit again.")  # fmt: skip
+
+
+def _section(section: str, currency: str) -> None:
+    keys = [k for k in state.values() if (s := spec_of(k)) is not None and s.group == section
+            and not k.startswith("channel.")]  # fmt: skip
+    box = st.sidebar.expander(section, expanded=section == SECTIONS[0], key=f"_box.{section}", on_change="rerun")
+    if not box.open:  # a folded group draws nothing: its values live in `state`, not in the inputs
+        return
+    with box:
         for key in keys:
             spec = spec_of(key)
             assert spec is not None
-            out[key] = field_widget(st, key, spec.label, defaults[key])
-    return out
+            field_input(st, key, input_label(None, spec, currency))
 
 
-def _channel(scn: Scenario, cid: str, defaults: dict[str, Any]) -> dict[str, Any]:
-    ch = scn.channel[cid]
-    name = label_text(channel_label(scn, cid))
-    out = {}
-    with st.sidebar.expander(f"{name} · {KIND_NAMES[ch.kind]}"):
-        for leaf in channel_field_names(ch.kind):
+def _channel(cid: str, kind: str, values: dict[str, Any], currency: str, count: int, fresh: bool) -> None:
+    name = values.get(f"channel.{cid}.label") or cid
+    shown = label_text(name)
+    # `expanded` stays fixed: a parameter that changes between runs would make a new expander (and fold it);
+    # a new channel's group is opened through its key by `state.add_channel`
+    box = st.sidebar.expander(f"{shown} · {KIND_NAMES[kind]}", key=f"_box.{cid}", on_change="rerun")
+    if not box.open:  # drawn only when unfolded: a sidebar of 8 folded channels costs nothing to render
+        return
+    with box:
+        for leaf in channel_field_names(kind):  # cost per lead first
             key = f"channel.{cid}.{leaf}"
             spec = spec_of(key)
             assert spec is not None
-            out[key] = field_widget(st, key, f"{name} · {spec.label}", defaults[key])
-    return out
+            field_input(st, key, input_label(name, spec, currency))
+        _text(st, f"channel.{cid}.label", f"{shown} · Name", 40,
+              "The channel's name on screen (at most 40 characters). Its id in the link stays "
+              f"{cid!r}.")  # fmt: skip
+        st.button(f"Remove {shown}", key=f"_remove.{cid}", on_click=state.remove_channel, args=(cid,),
+                  disabled=count <= 1, icon=":material/delete:",
+                  help="Take this channel out of the scenario (Undo brings it back). One channel must remain.")  # fmt: skip
 
 
-def sidebar(session: state.Session) -> dict[str, Any]:
-    """Draw every input; return each field's value by its dotted name."""
+def _add(count: int) -> None:
+    full = count >= MAX_CHANNELS
+    with st.sidebar.expander("Add a channel", icon=":material/add:"):
+        with st.form("_add.form", border=False):
+            st.radio("Kind", list(KIND_CHOICES), key=state.K_ADD_KIND, format_func=KIND_CHOICES.__getitem__,
+                     help="Generate: marketing you run (ads, content). Buy: leads bought from a vendor. A new "
+                     "channel starts from the default preset's first channel of that kind, with no budget.")  # fmt: skip
+            st.text_input("Name", key=state.K_ADD_LABEL, max_chars=40, placeholder="Vendor A")
+            st.form_submit_button("Add channel", key="_add.submit", on_click=state.add_channel, disabled=full,
+                                  icon=":material/add:")  # fmt: skip
+        if full:
+            st.caption(f"At most {MAX_CHANNELS} channels: remove one to add another.")
+
+
+def sidebar(currency: str) -> None:
+    """Draw every input, each showing the value being edited; money labels carry the symbol of `currency`."""
     sb = st.sidebar
-    base, defaults = session.base, session.defaults
+    _history(sb)
+    names = preset_names()
     sb.selectbox(
-        "Preset", preset_names(), key=state.K_PRESET, on_change=state.on_preset_change, format_func=state.preset_title,
+        "Preset", names, names.index(state.preset()), key=state.K_PRESET, on_change=state.on_preset_change, format_func=state.preset_title,
         help="A starting scenario for a kind of business. Every figure can be changed below.",
     )  # fmt: skip
-    sb.button("Reset to preset", on_click=state.reset, args=(session,), help="Put every input back to the preset.")
-    if session.v1:
-        sb.caption("Version 1 form of the preset: one generate and one buy channel, as version 1 modelled them.")
-    values: dict[str, Any] = {
-        "name": sb.text_input("Scenario name", defaults["name"], max_chars=80, key="name", bind="query-params",
-                              help="Shown as the page title and in exports."),
-        "currency": sb.text_input("Currency (ISO code)", defaults["currency"], max_chars=3, key="currency",
-                                  bind="query-params", help="Three capital letters, such as USD or EUR; display only."),
-    }  # fmt: skip
+    sb.button("Reset to preset", key="_reset", on_click=state.reset,
+              help="Put every input and analysis setting back to the preset (Undo brings your edits back).")  # fmt: skip
+    sb.toggle("Presenter view", state.presenting(), key=state.K_PRESENT, on_change=state.on_present_toggle,
+              help="Hide the inputs; show the name, the assumptions, the verdict and a chart. Share the link.")  # fmt: skip
+    values = state.values()
+    _text(sb, "name", "Scenario name", 80, "Shown as the page title and in exports.")
+    _text(sb, "currency", "Currency (ISO code)", 3, "Three capital letters, such as USD or EUR; display only.")
     for section in SECTIONS:
-        values.update(_section(base, defaults, section))
-    for cid in base.channel:
-        values.update(_channel(base, cid, defaults))
-    present = sb.toggle("Presenter view", key=state.K_PRESENT,
-                        help="Hide the inputs; show the name, the headline and the charts. Share the link.")  # fmt: skip
-    state.set_presenting(present)
-    return values
+        _section(section, currency)
+    chans = state.channels_of(values)
+    sb.caption(f"Channels: {len(chans)} of at most {MAX_CHANNELS}")
+    fresh = state.fresh_channel()
+    for cid, kind in chans:
+        _channel(cid, kind, values, currency, len(chans), cid == fresh)
+    _add(len(chans))

@@ -93,7 +93,10 @@ def _reason(result: Result, best: str, runner: str | None) -> str:
     cac_r = result.metric(runner, "cac_eventual")
     cust_b, cust_r = result.metric(best, "customers_eventual"), result.metric(runner, "customers_eventual")
     if cac_b is not None and cac_r is not None and cac_b < cac_r:
-        why = f"each customer costs {fmt('cac', cac_b, cur)} against {fmt('cac', cac_r, cur)}"
+        why = (
+            f"once its pipeline has closed, each customer costs {fmt('cac', cac_b, cur)} (eventual CAC) "
+            f"against {fmt('cac', cac_r, cur)}"
+        )
         if cust_b is not None and cust_r is not None and cust_b > cust_r:
             why += f", and it wins more of them ({cust_b:,.0f} against {cust_r:,.0f})"
         return f"Why: {why}."
@@ -292,8 +295,10 @@ def capacity_sentence(result: Result) -> str:
         peak = max((v for v in used.values() if v is not None), default=None)
         most = f", at most {fmt('capacity_used', peak)} of it used" if peak is not None else ""
         return f"Sales capacity ({cap:,.0f} leads a month) is never exceeded{most}: every valid lead is worked."
-    parts = ", ".join(f"{_label(s)} {v:,.0f}" for s, v in short.items())
+    parts = [f"{_label(s)} {v:,.0f}" for s, v in short.items()]
+    parts[0] = parts[0].replace(" ", " leaves ", 1) + " leads unworked"
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return (
-        f"Sales capacity ({cap:,.0f} leads a month) binds: leads beyond it go unworked (never won, not in the "
-        f"pipeline) — {parts} over {result.scenario.horizon_months} months."
+        f"Sales capacity ({cap:,.0f} leads a month) binds: over {result.scenario.horizon_months} months {listed} "
+        "(never contacted, so never won)."
     )
