@@ -28,9 +28,8 @@ def main() -> None:
     sidebar = "collapsed" if presenting else "auto"
     st.set_page_config(page_title="Acquisition Lab", page_icon="📈", layout="wide", initial_sidebar_state=sidebar)
     session = state.open_session()
-    scn, _ = state.scenario(session)
+    scn, problems = state.scenario(session)  # edits are callbacks: they ran before this run, not during it
     widgets.sidebar(scn.currency)
-    scn, problems = state.scenario(session)
     scn_u, dropped, draws_note = state.with_uncertainty(session, scn)
     st.set_page_config(page_title=f"{scn.name} · Acquisition Lab", layout="wide", initial_sidebar_state=sidebar)
 

@@ -271,7 +271,6 @@ class Live:
     history: list[tuple[str, dict[str, Any], Settings]] = field(default_factory=list)
     pos: int = 0
     opened: bool = True  # the run that opened the link has not finished
-    fresh: str | None = None  # the channel just added (its inputs open)
     built: tuple[Any, Any] | None = None  # (key, (scenario, problems)) of the last build
 
 
@@ -897,7 +896,6 @@ def add_channel(kind: str | None = None, label: str | None = None) -> None:
     fields = {f"channel.{cid}.{k}": v for k, v in template(kind).items()}
     fields[f"channel.{cid}.label"] = label
     _commit(fields)
-    live.fresh = cid
     st.session_state[f"_box.{cid}"] = True  # the new channel's group opens (and stays open)
     st.session_state[K_ADD_LABEL] = ""
 
@@ -911,13 +909,6 @@ def remove_channel(cid: str) -> None:
     live.values = {k: v for k, v in live.values.items() if not k.startswith(prefix)}
     live.notices = Notices()
     _remember(live)
-
-
-def fresh_channel() -> str | None:
-    """The channel added by the last edit (its inputs show open), once."""
-    live = _live()
-    cid, live.fresh = live.fresh, None
-    return cid
 
 
 def can_undo() -> bool:

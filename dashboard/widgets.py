@@ -80,7 +80,7 @@ def _section(section: str, currency: str) -> None:
             field_input(st, key, input_label(None, spec, currency))
 
 
-def _channel(cid: str, kind: str, values: dict[str, Any], currency: str, count: int, fresh: bool) -> None:
+def _channel(cid: str, kind: str, values: dict[str, Any], currency: str, count: int) -> None:
     name = values.get(f"channel.{cid}.label") or cid
     shown = label_text(name)
     # `expanded` stays fixed: a parameter that changes between runs would make a new expander (and fold it);
@@ -136,7 +136,6 @@ def sidebar(currency: str) -> None:
         _section(section, currency)
     chans = state.channels_of(values)
     sb.caption(f"Channels: {len(chans)} of at most {MAX_CHANNELS}")
-    fresh = state.fresh_channel()
     for cid, kind in chans:
-        _channel(cid, kind, values, currency, len(chans), cid == fresh)
+        _channel(cid, kind, values, currency, len(chans))
     _add(len(chans))

@@ -49,12 +49,13 @@ def table(result: Result, mc: Any = None) -> str:
     scn = result.scenario
     cur = scn.currency
     strategies = result.strategies
+    said = verdict(result, mc)
     out = [
         f"{scn.name} — {scn.horizon_months} months, budget {fmt('spend', scn.budget.monthly, cur)} a month, "
         f"{len(scn.channel)} channels",
         "",
-        verdict(result, mc).sentence,
-        verdict(result, mc).blend,
+        said.sentence,
+        said.blend,
         "",
     ]
     missing = [STRATEGY_LABELS[s] for s in STRATEGIES if s not in strategies]

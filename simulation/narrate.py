@@ -36,10 +36,6 @@ def _label(s: str) -> str:
     return STRATEGY_LABELS[s]
 
 
-def _short_money(v: float | None, currency: str) -> str:
-    return money_short(v, currency)
-
-
 def plan_description(result: Result) -> str:
     """What Blend (the plan) spends where: 'Blend is the plan: 30 % Paid search, 30 % SEO & content, …'."""
     scn = result.scenario
@@ -70,14 +66,14 @@ def verdict(result: Result, mc: MonteCarlo | None = None) -> Verdict:
     if defined[best] <= 0:
         headline = (
             f"No strategy earns back its cost over its customers' lifetime; {_label(best)} loses least "
-            f"({_short_money(defined[best], cur)})."
+            f"({money_short(defined[best], cur)})."
         )
     elif runner is None:
-        headline = f"{_label(best)} creates {_short_money(defined[best], cur)} of lifetime value."
+        headline = f"{_label(best)} creates {money_short(defined[best], cur)} of lifetime value."
     else:
         headline = (
-            f"Choose {_label(best)}: it creates the most lifetime value, {_short_money(defined[best], cur)} "
-            f"against {_short_money(defined[runner], cur)} for {_label(runner)}."
+            f"Choose {_label(best)}: it creates the most lifetime value, {money_short(defined[best], cur)} "
+            f"against {money_short(defined[runner], cur)} for {_label(runner)}."
         )
     reason = _reason(result, best, runner)
     tradeoff = _tradeoff(result, best)

@@ -10,11 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .engine import Monthly, Params, channel_metrics, cohort_cac, cumulative, params_of, simulate, summarize
-from .metrics import CHANNEL_METRICS, INTEGER_METRICS, STRATEGIES, STRATEGY_LABELS, SUMMARY, clean
+from .metrics import CHANNEL_METRICS, INTEGER_METRICS, STRATEGIES, SUMMARY, clean
 from .schema import SCHEMA_VERSION, Scenario, scenario_dict
 from .strategies import spend_plan, strategy_allocations
-
-LABELS = STRATEGY_LABELS
 
 # Monthly series of a strategy, in the order of the monthly frame and rows.
 MONTHLY_SERIES = (

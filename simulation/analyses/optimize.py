@@ -544,11 +544,6 @@ NOTHING_WHY = {
 # ---- sentences ---------------------------------------------------------------------------------------
 
 
-def short_money(v: float | None, currency: str = "") -> str:
-    """Money for a sentence: $6.9 M, $480 k, $950 (the registry's short format)."""
-    return money_short(v, currency)
-
-
 def describe_allocation(scn: Scenario, alloc: np.ndarray) -> str:
     """'35 % on SEO & content, 25 % on Paid search and 40 % on Vendor A', largest share first."""
     parts = [
@@ -567,24 +562,21 @@ def describe_allocation(scn: Scenario, alloc: np.ndarray) -> str:
     return text
 
 
+def objective_amount(objective: str, v: float | None, currency: str) -> str:
+    """The objective's value as people read it: money for npv and cac, a count, a percentage."""
+    if objective in ("npv", "cac"):
+        return money_short(v, currency)
+    return fmt("customers" if objective == "customers" else "roi", v)
+
+
 def objective_phrase(objective: str, v: float | None, currency: str, month: int) -> str:
-    if objective == "npv":
-        return f"lifetime value {short_money(v, currency)}"
-    if objective == "customers":
-        return f"{fmt('customers', v)} customers won by month {month}"
-    if objective == "cac":
-        return f"eventual CAC {short_money(v, currency)}"
-    return f"ROI over the horizon {fmt('roi', v)}"
-
-
-def _against(objective: str, v: float | None, currency: str) -> str:
-    if objective == "npv":
-        return short_money(v, currency)
-    if objective == "customers":
-        return fmt("customers", v)
-    if objective == "cac":
-        return short_money(v, currency)
-    return fmt("roi", v)
+    """'lifetime value $7.8 M', '331 customers won by month 12', 'eventual CAC $3,387', 'ROI over the horizon 81 %'."""
+    amount = objective_amount(objective, v, currency)
+    return {
+        "npv": f"lifetime value {amount}",
+        "customers": f"{amount} customers won by month {month}",
+        "cac": f"eventual CAC {amount}",
+    }.get(objective, f"ROI over the horizon {amount}")
 
 
 # ---- the optimiser -----------------------------------------------------------------------------------
@@ -816,15 +808,15 @@ def _result(
     got = float(customers[1])
     value = objective_value(objective, summary, got)
     is_buy = np.array([ch.kind == "buy" for ch in scn.channel.values()])
-    lead = f"With a budget of {short_money(b, cur)} a month, put " if budget_range is not None else "Put "
+    lead = f"With a budget of {money_short(b, cur)} a month, put " if budget_range is not None else "Put "
     message = (
         f"{lead}{describe_allocation(scn, a)}: {objective_phrase(objective, value, cur, M)} against "
-        f"{_against(objective, plan_value, cur)} for the plan"
+        f"{objective_amount(objective, plan_value, cur)} for the plan"
     )
     if not np.any(a > 0):
-        message = f"Spend nothing: {objective_phrase(objective, value, cur, M)} against {_against(objective, plan_value, cur)} for the plan"
+        message = f"Spend nothing: {objective_phrase(objective, value, cur, M)} against {objective_amount(objective, plan_value, cur)} for the plan"
     if budget_range is not None:
-        message += f" at {short_money(B, cur)} a month"
+        message += f" at {money_short(B, cur)} a month"
     if constraint is not None:
         message += (
             f", winning {fmt('customers', got)} customers by month {M} "

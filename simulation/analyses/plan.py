@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import params_of, simulate, summarize
-from ..metrics import clean
+from ..metrics import clean, money_short
 from ..schema import Scenario
 from ..strategies import kind_allocation, plan_allocation
 from .optimize import (
@@ -31,7 +31,6 @@ from .optimize import (
     project,
     refine,
     share_bounds,
-    short_money,
     switch_moves,
 )
 
@@ -242,11 +241,11 @@ def gain_phrase(objective: str, gain: float, constant_score: float, currency: st
     """'USD 2,031 more (0.04 %)': what the plan adds to the best constant allocation, in the objective's units."""
     rel = f" ({gain / abs(constant_score) * 100:,.2f} %)" if constant_score else ""
     if objective == "npv":
-        return f"{short_money(gain, currency)} more{rel}"
+        return f"{money_short(gain, currency)} more{rel}"
     if objective == "customers":
         return f"{gain:,.1f} more customers{rel}"
     if objective == "cac":
-        return f"{short_money(gain, currency)} less per customer{rel}"
+        return f"{money_short(gain, currency)} less per customer{rel}"
     return f"{gain * 100:,.1f} points more"
 
 

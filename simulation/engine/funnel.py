@@ -11,7 +11,7 @@ need: per-channel totals (N, S, C) and per-allocation monthly series (N, S, T); 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -124,7 +124,6 @@ class Monthly:
     discount: np.ndarray  # (N, 1, T) (1 + r)^(−m/12)
     tail_value: np.ndarray  # (N, S): Σ_{m>H} disc(m)·(customers(m)·ltv_d − cost(m)) (equation 9)
     tail_explicit_months: int = 0  # tail months with binding capacity, run month by month
-    extra: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def _ch(self, key: str) -> np.ndarray:
         if self.channel is None:
@@ -316,17 +315,18 @@ def simulate(p: Params, plan: np.ndarray, tail: bool = True, detail: bool = True
     life = p.scalar["economics.lifetime_months"].astype(int)
     gone = (keep[:, 0] ** life)[:, None]
     exits = T > int(life.min())
+    one_life = bool(np.all(life == life[0]))
     paying = np.zeros((T, N, S))
     active = np.zeros((N, S))
     for t in range(T):
         paying[t] = active
         active = keep * active + won[t]
         if exits:  # the customers won lifetime_months ago stop paying
-            k = t - life  # (N|1,)
-            if np.all(k == k[0]):
-                if k[0] >= 0:
-                    active = active - gone * won[k[0]]
+            if one_life:
+                if t >= life[0]:
+                    active = active - gone * won[t - life[0]]
             else:
+                k = t - life  # (N,)
                 idx = np.clip(k, 0, None)
                 past = np.take_along_axis(won, np.broadcast_to(idx, (N,))[None, :, None], axis=0)[0]
                 active = active - np.where((k >= 0)[:, None], gone * past, 0.0)

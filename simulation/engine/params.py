@@ -39,9 +39,6 @@ class Params:
         sizes = [v.shape[0] for v in self.scalar.values()] + [v.shape[0] for v in self.chan.values()]
         return max(sizes)
 
-    def with_scalar(self, **values: np.ndarray) -> Params:
-        return replace(self, scalar={**self.scalar, **{k.replace("__", "."): v for k, v in values.items()}})
-
     def set(self, name: str, values: np.ndarray) -> Params:
         """A copy with one dotted field set to per-draw values (N,)."""
         values = np.asarray(values, float).reshape(-1)
