@@ -7,9 +7,13 @@ cached objects are shared between sessions: treat them as read-only."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import streamlit as st
 
 from simulation import Result, Scenario, run
+from simulation import compare as _compare
 from simulation.analyses import breakeven as _breakeven
 from simulation.analyses import curves as _curves
 from simulation.analyses import montecarlo as _montecarlo
@@ -82,3 +86,45 @@ def best_mix(
     if best.allocation is None:
         return best, None
     return best, _plan.two_phase(scn, objective, constraint, best_constant=best)  # type: ignore[arg-type]
+
+
+# ---- the team library, comparison and exports ---------------------------------------------------------------
+
+
+def library() -> Any:
+    """The team library (simulation.library.Library) of this server's database; raises LibraryUnavailable."""
+    from simulation.library import open_library
+
+    return open_library()
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def saved(slug: str, version: int) -> Any:
+    """A saved version (immutable, so cached for good): simulation.library.Saved."""
+    return library().get(slug, version)
+
+
+@st.cache_resource(max_entries=16, hash_funcs=_HASH, show_spinner=False)
+def comparison(items: tuple[tuple[str, Scenario], ...]) -> _compare.Comparison:
+    """2–4 scenarios side by side, the first the one the differences are measured against."""
+    return _compare.compare([_compare.Compared(label, simulate(scn)) for label, scn in items])
+
+
+@st.cache_resource(max_entries=8, hash_funcs=_HASH, show_spinner=False)
+def export(scn: Scenario, fmt: str, link: str, when: date, paper: str = "A4") -> bytes:
+    """The scenario as XLSX, CSV, a one-page HTML report or its PDF (raises ExportUnavailable without a browser)."""
+    from simulation import exports
+
+    return exports.export(scn, fmt, link=link, when=when, paper=paper)
+
+
+@st.cache_resource(max_entries=16, hash_funcs=_HASH, show_spinner=False)
+def chart_image(scn: Scenario, chart: str, fmt: str) -> bytes:
+    """One of the charts of the scenario's deterministic run as PNG or SVG."""
+    from simulation import exports
+
+    from .charts import strategies as charts
+
+    result = simulate(scn)
+    fig = getattr(charts, chart)(result)
+    return exports.chart_image(fig, fmt=fmt)

@@ -8,7 +8,17 @@ from typing import Any
 from simulation import Result, Scenario
 
 # The views, in tab order; `?view=<name>` opens one. Names are what the tabs show.
-VIEW_NAMES = ("Overview", "Channels", "Cash", "Pipeline & capacity", "Risk", "Sensitivity", "Optimize")
+VIEW_NAMES = (
+    "Overview",
+    "Channels",
+    "Cash",
+    "Pipeline & capacity",
+    "Risk",
+    "Sensitivity",
+    "Optimize",
+    "Compare",
+    "Library",
+)
 DEFAULT_VIEW = VIEW_NAMES[0]
 
 

@@ -80,8 +80,13 @@ P_RANGES, P_DRAWS, P_SEED = "ranges", "draws", "seed"
 P_OBJECTIVE, P_MIN, P_BY = "objective", "min_customers", "by_month"
 P_VIEW = "view"
 P_BASE = "base"  # base=v1: how the app wrote upgraded version 1 links before the channel list (read, never written)
+P_SCENARIO = "scenario"  # scenario=<slug>[@<n>]: a saved version of the library is the base instead of a preset
+P_COMPARE = "compare"  # compare=current,<slug>@<n>,…: the Compare view's scenarios
 SETTINGS = (P_VERSION, P_PRESET, P_CHANNELS, P_PRESENT, P_RANGES, P_DRAWS, P_SEED, P_OBJECTIVE, P_MIN, P_BY, P_VIEW,
-            P_BASE)  # fmt: skip
+            P_BASE, P_SCENARIO, P_COMPARE)  # fmt: skip
+SAVED = "saved:"  # the base of a session opened from the library: "saved:<slug>@<n>" where a preset's id would be
+CURRENT = "current"  # in compare=: the scenario being edited
+MAX_COMPARE = 4
 SCENARIO_HEADS = ("channel", "generate", "buy", "budget", "economics", "sales")
 
 # Session keys of this module. Widgets of the views whose starting values come from the link's settings should use
@@ -105,17 +110,43 @@ V1_SHARE = "budget.buy_share"
 # ---- presets, templates and references ------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False)
+def saved_key(slug: str, version: int) -> str:
+    """The base key of a saved version (where a preset's id would be)."""
+    return f"{SAVED}{slug}@{version}"
+
+
+def saved_of(key: str) -> tuple[str, int] | None:
+    """(slug, version) of a saved version's base key; None for a preset."""
+    if not key.startswith(SAVED):
+        return None
+    slug, _, n = key[len(SAVED) :].rpartition("@")
+    return slug, int(n)
+
+
+def _source(preset: str) -> Scenario:
+    ref = saved_of(preset)
+    if ref is None:
+        return load_preset(preset)
+    from simulation.library import open_library
+
+    return open_library().get(*ref).scenario
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
 def _base(preset: str) -> tuple[Scenario, Uncertainty | None]:
-    """The preset without its ranges, and its uncertainty block (read once per server process; read-only)."""
-    scn = load_preset(preset)
+    """The preset (or saved version: immutable) without its ranges, and its uncertainty block (read once per server
+    process; read-only)."""
+    scn = _source(preset)
     data = _scenario_dict(scn)
     data.pop("uncertainty", None)
     return validate_scenario(data), scn.uncertainty
 
 
 def preset_title(name: str) -> str:
-    """The preset's scenario name, for the picker."""
+    """The preset's scenario name, for the picker (a saved version: its name, slug and version)."""
+    ref = saved_of(name)
+    if ref is not None:
+        return f"Saved: {_base(name)[0].name} ({ref[0]} v{ref[1]})"
     return _base(name)[0].name
 
 
@@ -272,6 +303,9 @@ class Live:
     pos: int = 0
     opened: bool = True  # the run that opened the link has not finished
     built: tuple[Any, Any] | None = None  # (key, (scenario, problems)) of the last build
+    scenario_ref: tuple[str, str] | None = None  # (base key, scenario= as the link gave it: "q3-plan" = the latest)
+    keep_scenario: str | None = None  # a scenario= that could not be opened (library down): kept in the link as is
+    compare: tuple[str, ...] = ()  # the Compare view's scenarios: "current" or "<slug>@<n>"
 
 
 @dataclass(frozen=True)
@@ -471,6 +505,47 @@ class Opened:
     settings: Settings
     present: bool
     notices: Notices
+    scenario_ref: tuple[str, str] | None = None
+    keep_scenario: str | None = None
+    compare: tuple[str, ...] = ()
+
+
+def _saved_base(text: str) -> tuple[str | None, str | None, bool]:
+    """A link's scenario=<slug>[@<n>]: (the base key, a problem, whether the library could not be reached)."""
+    from simulation.library import LibraryError, LibraryUnavailable, open_library, parse_ref
+
+    try:
+        slug, version = parse_ref(text)
+        got = open_library().get(slug, version)
+    except LibraryUnavailable as exc:
+        return None, f"scenario={text[:60]!r}: {exc}", True
+    except LibraryError as exc:
+        return None, f"scenario={text[:60]!r}: {exc}; the default preset is used", False
+    return saved_key(got.slug, got.version), None, False
+
+
+def _compare_list(text: str) -> tuple[tuple[str, ...], list[str]]:
+    """A link's compare=current,<slug>@<n>,…: the items (syntax only; the view says which it cannot open)."""
+    from simulation.library import LibraryError, parse_ref
+
+    items: list[str] = []
+    problems = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if part != CURRENT:
+            try:
+                parse_ref(part)
+            except LibraryError:
+                problems.append(f"compare: {part[:60]!r} is neither current nor a saved scenario's slug[@version]")
+                continue
+        if part in items:
+            continue
+        if len(items) == MAX_COMPARE:
+            problems.append(f"compare: at most {MAX_COMPARE} scenarios side by side; {part[:60]!r} is left out")
+            continue
+        items.append(part)
+    return tuple(items), problems
 
 
 def read_link(given: dict[str, list[str]]) -> Opened:
@@ -492,6 +567,17 @@ def read_link(given: dict[str, list[str]]) -> Opened:
     if preset not in names:
         problems.append(f"preset={preset[:40]!r} is not a preset; the default preset is used")
         preset = names[0]
+    scenario_ref, keep = None, None
+    if P_SCENARIO in raw:  # a saved version is the base: the link's values are measured against it
+        key, problem, down = _saved_base(raw[P_SCENARIO])
+        if key is not None:
+            if P_PRESET in raw:
+                problems.append("preset: the link opens a saved scenario, which is its base; preset is ignored")
+            preset, upgraded = key, False
+            scenario_ref = (key, raw[P_SCENARIO])
+        else:
+            problems.append(problem or "")
+            keep = raw[P_SCENARIO] if down else None
     base = _base(preset)[0]
 
     chans: tuple[tuple[str, str], ...] = ()
@@ -548,7 +634,12 @@ def read_link(given: dict[str, list[str]]) -> Opened:
 
     settings, more, present = _read_settings(raw, scn, upgraded)
     problems += more
-    return Opened(preset, flatten(scn), settings, present, Notices(upgraded, tuple(problems)))
+    compare: tuple[str, ...] = ()
+    if P_COMPARE in raw:
+        compare, more = _compare_list(raw[P_COMPARE])
+        problems += more
+    return Opened(preset, flatten(scn), settings, present, Notices(upgraded, tuple(problems)), scenario_ref, keep,
+                  compare)  # fmt: skip
 
 
 def _read_settings(raw: dict[str, str], scn: Scenario, v1: bool) -> tuple[Settings, list[str], bool]:
@@ -646,7 +737,8 @@ def encode(live: Live) -> dict[str, str]:
     chans = channels_of(live.values)
     ref = _reference_flat(live.preset, chans)
     out: dict[str, str] = {}
-    if live.preset != preset_names()[0]:
+    saved = saved_of(live.preset)
+    if saved is None and live.preset != preset_names()[0]:
         out[P_PRESET] = live.preset
     if [c for c, _ in chans] != list(session.base.channel):
         out[P_CHANNELS] = ",".join(c for c, _ in chans)
@@ -675,6 +767,13 @@ def encode(live: Live) -> dict[str, str]:
                              (P_BY, s.by_month, None)):  # fmt: skip
         if v is not None and v != default:
             out[name] = _num(v)
+    if saved is not None:  # as the link gave it while nothing differs ("q3-plan": the latest), else pinned
+        given = live.scenario_ref[1] if live.scenario_ref and live.scenario_ref[0] == live.preset else None
+        out = {P_SCENARIO: given if given and not out else f"{saved[0]}@{saved[1]}", **out}
+    elif live.keep_scenario:
+        out = {P_SCENARIO: live.keep_scenario, **out}
+    if live.compare:
+        out[P_COMPARE] = ",".join(live.compare)
     if live.present:
         out[P_PRESENT] = "1"
     if out:
@@ -737,6 +836,7 @@ def _history_navigation() -> bool:
 
 def _open(opened: Opened, live: Live | None) -> Live:
     new = Live(opened.preset, opened.values, opened.settings, opened.present, opened.notices)
+    new.scenario_ref, new.keep_scenario, new.compare = opened.scenario_ref, opened.keep_scenario, opened.compare
     if live is not None:  # Back or Forward: the same session goes on, with this link's scenario
         new.history, new.pos = live.history, live.pos
         new.opened = False
@@ -955,6 +1055,34 @@ def on_preset_change() -> None:
     _remember(live)
 
 
+def open_saved(slug: str, version: int) -> None:
+    """Open a saved version: its values in every input, its ranges; the link becomes ``scenario=<slug>@<n>`` (a
+    callback; one step of the undo history)."""
+    live = _live()
+    live.preset = saved_key(slug, version)
+    live.values = flatten(_base(live.preset)[0])
+    live.settings = Settings(objective=live.settings.objective)
+    live.notices = Notices()
+    live.keep_scenario = None
+    _drop_view_keys()
+    _remember(live)
+
+
+def base_ref() -> tuple[str, int] | None:
+    """(slug, version) when the scenario being edited started from a saved version, else None."""
+    return saved_of(_live().preset)
+
+
+def compared() -> tuple[str, ...]:
+    """The Compare view's scenarios ("current" or "<slug>@<n>"), as the link or the view chose them."""
+    return _live().compare
+
+
+def set_compared(items: list[str]) -> None:
+    """The Compare view's scenarios (in the link as ``compare=``); at most MAX_COMPARE."""
+    _live().compare = tuple(dict.fromkeys(items))[:MAX_COMPARE]
+
+
 def reset(session: Session | None = None) -> None:
     """Every input and analysis setting back to the preset (a callback)."""
     live = _live()
@@ -1089,3 +1217,31 @@ def set_optimizer(obj: str, on: bool, n: float, m: int, horizon: int) -> None:
     new = replace(live.settings, objective=None if obj == "npv" else obj, min_customers=float(n) if on else None,
                   by_month=int(m) if on and int(m) != horizon else None)  # fmt: skip
     _settle(live, new)
+
+
+# ---- links to share -----------------------------------------------------------------------------------------
+
+
+def _page_url() -> str:
+    try:
+        url = st.context.url or ""
+    except Exception:  # outside a browser session (tests)
+        url = ""
+    url = url.split("?")[0].split("#")[0]
+    if url.count("/") == 2:  # http://host:port: the page is its root
+        url += "/"
+    return url
+
+
+def share_link() -> str:
+    """The link of the scenario being edited, as the address bar holds it (for reports and exports)."""
+    from urllib.parse import urlencode
+
+    params = encode(_live())
+    return _page_url() + ("?" + urlencode(params) if params else "")
+
+
+def saved_link(slug: str, version: int | None = None) -> str:
+    """The link that opens a saved scenario: its version n, or the latest when no version is given."""
+    ref = slug if version is None else f"{slug}@{version}"
+    return f"{_page_url()}?{P_SCENARIO}={ref}"

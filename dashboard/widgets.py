@@ -17,7 +17,7 @@ from simulation.schema import MAX_PRICE, spec_of
 from simulation.schema.fields import channel_field_names
 from simulation.schema.scenario import MAX_CHANNELS
 
-from . import state
+from . import auth, state
 from .text import input_label, label_text
 
 SECTIONS = ("Budget & horizon", "Economics", "Sales")
@@ -119,14 +119,19 @@ def _add(count: int) -> None:
 def sidebar(currency: str) -> None:
     """Draw every input, each showing the value being edited; money labels carry the symbol of `currency`."""
     sb = st.sidebar
+    auth.sign_in_box(sb)
     _history(sb)
-    names = preset_names()
+    names = list(preset_names())
+    saved = state.base_ref() is not None
+    if saved:  # opened from the library: the saved version is the base, and the first choice
+        names.insert(0, state.preset())
     sb.selectbox(
         "Preset", names, names.index(state.preset()), key=state.K_PRESET, on_change=state.on_preset_change, format_func=state.preset_title,
-        help="A starting scenario for a kind of business. Every figure can be changed below.",
+        help="A starting scenario for a kind of business, or the saved scenario this one was opened from. Every figure can be changed below.",
     )  # fmt: skip
-    sb.button("Reset to preset", key="_reset", on_click=state.reset,
-              help="Put every input and analysis setting back to the preset (Undo brings your edits back).")  # fmt: skip
+    what = "saved version" if saved else "preset"
+    sb.button(f"Reset to {what}", key="_reset", on_click=state.reset,
+              help=f"Put every input and analysis setting back to the {what} (Undo brings your edits back).")  # fmt: skip
     sb.toggle("Presenter view", state.presenting(), key=state.K_PRESENT, on_change=state.on_present_toggle,
               help="Hide the inputs; show the name, the assumptions, the verdict and a chart. Share the link.")  # fmt: skip
     values = state.values()

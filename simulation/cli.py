@@ -1,4 +1,5 @@
-"""Command line: `python -m simulation run | breakeven | optimize | plan | curves | sensitivity | presets`."""
+"""Command line: `python -m simulation run | breakeven | optimize | plan | curves | sensitivity | presets | library |
+calibrate`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from .calibrate.cli import add_calibrate_parser
+from .library.cli import add_library_parser
 from .metrics import CHANNEL_METRICS, METRICS, STRATEGIES, STRATEGY_LABELS, SUMMARY, clean, fmt
 from .narrate import crossover_sentence, uncertainty_sentences, verdict
 from .presets import PRESET_DIR, load_preset, preset_names
@@ -284,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sensitivity)
     p = sub.add_parser("presets", help="list the presets in data/presets/")
     p.set_defaults(func=cmd_presets)
+    add_library_parser(sub, _Parser)
+    add_calibrate_parser(sub, _Parser)
     return ap
 
 

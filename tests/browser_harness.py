@@ -32,28 +32,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """The app under `streamlit run` on a free loopback port, for one test module."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+def wait_healthy(base: str, proc: subprocess.Popen, what: str = "streamlit") -> None:
+    """Wait until `base`/_stcore/health answers ok (60 s at most)."""
     deadline = time.time() + 60
     while True:
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
                 if r.read() == b"ok":
-                    break
+                    return
         except OSError:
             if time.time() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise RuntimeError("streamlit did not start") from None
+                raise RuntimeError(f"{what} did not start") from None
             time.sleep(0.3)
-    yield base
+
+
+def start_app(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`streamlit run dashboard/app.py` on a loopback port (with extra environment, e.g. the library's database)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    wait_healthy(f"http://127.0.0.1:{port}", proc)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app under `streamlit run` on a free loopback port, for one test module (its library: a fresh SQLite
+    file)."""
+    port = free_port()
+    db = tmp_path_factory.mktemp("library") / "library.sqlite3"
+    proc = start_app(port, {"ACQLAB_DATABASE_URL": f"sqlite:///{db}"})
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
 

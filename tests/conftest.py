@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import copy
+import os
+import tempfile
 from typing import Any
 
 import pytest
 
 from simulation import Scenario, validate_scenario
+
+# The embedded library of every test (and every app process a test starts) lives in a temporary folder, never in
+# the person's own ~/.local/share/acquisition-lab; tests that need their own database set ACQLAB_DATABASE_URL.
+os.environ["ACQLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="acqlab-test-")
+os.environ.pop("ACQLAB_DATABASE_URL", None)
 
 # A version 2 scenario whose numbers are easy to work out by hand: one generate channel `gen` and
 # one buy channel `buy`, half the budget each; no ramp, no lag, no churn, no fixed costs, no

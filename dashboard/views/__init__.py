@@ -10,7 +10,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..contract import VIEW_NAMES, ViewContext
-from . import cash, channels, optimize, overview, pipeline, presenter, risk, sensitivity
+from . import cash, channels, compare, library, optimize, overview, pipeline, presenter, risk, sensitivity
 
 RENDER: dict[str, Callable[[ViewContext], None]] = {
     "Overview": overview.render,
@@ -20,6 +20,8 @@ RENDER: dict[str, Callable[[ViewContext], None]] = {
     "Risk": risk.render,
     "Sensitivity": sensitivity.render,
     "Optimize": optimize.render,
+    "Compare": compare.render,
+    "Library": library.render,
 }
 assert tuple(RENDER) == VIEW_NAMES
 
