@@ -1055,6 +1055,20 @@ def on_preset_change() -> None:
     _remember(live)
 
 
+def apply_scenario(scn: Scenario) -> None:
+    """Put every input to this scenario — the calibration's Apply: fitted values, new channels — and make its
+    uncertainty ranges the ones in use (over the ranges in use now). One step of the undo history (a callback)."""
+    live = _live()
+    session = _session(live.preset)
+    live.values = flatten(scn)
+    if scn.uncertainty is not None and scn.uncertainty.ranges:
+        now = session.default_ranges if live.settings.ranges is None else dict(live.settings.ranges)
+        live.settings = replace(_copy(live.settings), ranges={**now, **dict(scn.uncertainty.ranges)})
+    live.notices = Notices()
+    _drop_view_keys()
+    _remember(live)
+
+
 def open_saved(slug: str, version: int) -> None:
     """Open a saved version: its values in every input, its ranges; the link becomes ``scenario=<slug>@<n>`` (a
     callback; one step of the undo history)."""

@@ -111,7 +111,7 @@ def test_compare_shows_the_differences_against_the_first():
     at = app({"view": "Compare", "compare": "current,q3-plan@1"})
     frames = [d.value for d in at.dataframe]
     headline, inputs = frames[0], frames[1]
-    assert list(headline.columns) == ["Metric", "This scenario", "Q3 plan · q3-plan v1 (vs first)"]
+    assert list(headline.columns) == ["Metric", "This scenario", "Q3 plan v1 (vs first)"]
     assert list(inputs["Input"]) == ["Name", "Monthly budget"]
     assert list(inputs.iloc[1, 1:]) == ["$40,000", "$55,000"]
     # spend over 24 months: 24 × 15,000 more
@@ -135,3 +135,19 @@ def test_sign_in_shows_only_when_a_provider_is_configured():
     at.run()
     assert not at.exception
     assert [b.label for b in at.sidebar.button if b.label == "Sign in"] == ["Sign in"]
+
+
+def test_a_tampered_stored_version_is_refused_with_its_name(library):
+    import sqlalchemy as sa
+
+    save(app({"budget.monthly": "55000", "view": "Library"}), "Q3 plan")
+    engine = sa.create_engine(library)
+    with engine.begin() as conn:
+        body = conn.execute(sa.text("SELECT body FROM versions WHERE slug = 'q3-plan'")).scalar_one()
+        conn.execute(sa.text("UPDATE versions SET body = :b WHERE slug = 'q3-plan'"),
+                     {"b": body.replace("monthly = 55000.0", "monthly = 56000.0")})  # fmt: skip
+    engine.dispose()
+    at = app({"scenario": "q3-plan@1"})
+    text = " ".join(unescape(w.value) for w in at.warning)
+    assert "q3-plan@1" in text and "changed outside the app" in text and "default preset" in text
+    assert table(at) == expected_table(load_preset("default"))

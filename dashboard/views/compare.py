@@ -36,7 +36,7 @@ def _options() -> tuple[list[str], dict[str, str], str | None]:
         for e in api.library().list(include_deleted=False):
             ref = f"{e.slug}@{e.version}"
             options.append(ref)
-            labels[ref] = f"{e.name} · {e.slug} v{e.version}"
+            labels[ref] = f"{e.name} v{e.version}"
     except LibraryUnavailable as exc:
         problem = f"The library cannot be reached ({exc}); only this scenario can be compared until it is back."
     for ref in state.compared():
@@ -57,7 +57,7 @@ def _resolve(ref: str, ctx: ViewContext, labels: dict[str, str]) -> tuple[str, o
         got = api.saved(slug, version) if version is not None else api.library().get(slug)
     except (LibraryError, LibraryUnavailable) as exc:
         return f"{ref}: {exc}"
-    label = labels.get(ref) if ref in labels and labels[ref] != ref else f"{got.name} · {got.slug} v{got.version}"
+    label = labels.get(ref) if ref in labels and labels[ref] != ref else f"{got.name} v{got.version}"
     return label, got.scenario
 
 
@@ -104,10 +104,10 @@ def render(ctx: ViewContext) -> None:
     )
     parts.section(f"{STRATEGY_LABELS[strategy]}: headline metrics, differences against the first scenario")
     st.dataframe(table, hide_index=True, width="stretch")
-    left, mid, right = st.columns(3)
+    left, right = st.columns(2)
     parts.chart(left, charts.overlay(comparison, "cumulative_customers", strategy), key=K + "customers")
-    parts.chart(mid, charts.overlay(comparison, "cac_to_date", strategy), key=K + "cac")
-    parts.chart(right, charts.overlay(comparison, "cumulative_net", strategy), key=K + "cash")
+    parts.chart(right, charts.overlay(comparison, "cac_to_date", strategy), key=K + "cac")
+    parts.chart(st, charts.overlay(comparison, "cumulative_net", strategy), key=K + "cash")
     parts.section("Inputs that differ")
     if not comparison.inputs:
         st.caption("Every input is the same.")
