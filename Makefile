@@ -4,13 +4,26 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test install browser lint bench cli clean
+.PHONY: run test install browser lint bench cli clean lock
 
-$(VENV)/.installed: pyproject.toml
+# Installs the exact versions in requirements.lock (what the tests last passed with), then the project itself.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Refresh requirements.lock: the newest releases pyproject.toml allows, resolved in a clean environment.
+# Run `make lock test` and commit requirements.lock when the tests pass.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[test]'
+	( echo "# Exact versions for 'make install' (Python 3.11+). Refresh with 'make lock', then run 'make test'."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable --disable-pip-version-check ) > requirements.lock
+	rm -rf .venv-lock
 
 install: $(VENV)/.installed
 
@@ -38,4 +51,4 @@ bench: install
 	$(PY) bench/bench_app.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-lock .pytest_cache .hypothesis
