@@ -17,6 +17,7 @@ VIEW_NAMES = (
     "Sensitivity",
     "Optimize",
     "Compare",
+    "Calibrate",
     "Library",
 )
 DEFAULT_VIEW = VIEW_NAMES[0]

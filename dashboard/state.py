@@ -378,22 +378,28 @@ def _unknown_field(scn: Scenario, keys: set[str], name: str, key: str) -> str | 
     if key in keys:
         return None
     parts = key.split(".")
+    name = name if len(name) <= 80 else name[:80] + "…"
     if parts[0] == "channel" and len(parts) == 3 and parts[1] not in scn.channel:
-        return f"{name}: this scenario has no channel {parts[1]!r}"
+        return f"{name}: this scenario has no channel {_q(parts[1], 40)}"
     if parts[0] == "channel" and len(parts) == 3:
-        return f"{name}: {scn.channel[parts[1]].kind} channels have no field {parts[2]!r}"
+        return f"{name}: {scn.channel[parts[1]].kind} channels have no field {_q(parts[2], 40)}"
     return f"{name}: not a field of this scenario"
+
+
+def _q(text: str, n: int = 80) -> str:
+    """A value from the link as a problem quotes it: its first `n` characters, in quotes, '…' when cut."""
+    return repr(text[:n]) + ("…" if len(text) > n else "")
 
 
 def _int_setting(raw: str | None, name: str, lo: int, hi: int) -> tuple[int | None, str | None]:
     if raw is None:
         return None, None
     try:
-        v = int(raw)
-    except ValueError:
-        return None, f"{name}={raw!r} is not a whole number"
+        v = int(raw) if len(raw) <= 40 else int("x")  # a longer text is no whole number in range (and int() of
+    except ValueError:  # 10 million digits would take seconds)
+        return None, f"{name}={_q(raw)} is not a whole number"
     if not lo <= v <= hi:
-        return None, f"{name}={raw!r} is outside [{lo:,}, {hi:,}]"
+        return None, f"{name}={_q(raw)} is outside [{lo:,}, {hi:,}]"
     return v, None
 
 
@@ -426,12 +432,12 @@ def decode_ranges(text: str, scn: Scenario, v1: bool = False) -> tuple[dict[str,
     for entry in text.split(","):
         bits = entry.rsplit(":", 2)
         if len(bits) != 3:
-            problems.append(f"ranges: {entry!r} is not field:low:high")
+            problems.append(f"ranges: {_q(entry)} is not field:low:high")
             continue
         name, lo_s, hi_s = bits
         key = next(iter(_v1_values(name, 0.0))) if v1 and _is_v1_name(name) and name != V1_SHARE else name
         if key not in numeric:
-            problems.append(f"ranges: {name!r} is not an input of this scenario that can have a range")
+            problems.append(f"ranges: {_q(name)} is not an input of this scenario that can have a range")
             continue
         if key in out:
             problems.append(f"ranges: {name} is given twice; the first range is used")
@@ -439,7 +445,7 @@ def decode_ranges(text: str, scn: Scenario, v1: bool = False) -> tuple[dict[str,
         try:
             lo, hi = float(lo_s), float(hi_s)
         except ValueError:
-            problems.append(f"ranges: {name} {lo_s!r}–{hi_s!r} are not numbers")
+            problems.append(f"ranges: {name} {_q(lo_s, 40)}–{_q(hi_s, 40)} are not numbers")
             continue
         bad = range_problems(key, lo, hi)
         if bad:
@@ -460,7 +466,7 @@ def _channels(raw: dict[str, str], base: Scenario) -> tuple[tuple[tuple[str, str
         for part in text.split(","):
             cid = part.strip()
             if not CHANNEL_ID.fullmatch(cid):
-                problems.append(f"channels: {cid[:40]!r} is not a channel id (a lowercase letter, then up to 23 of "
+                problems.append(f"channels: {_q(cid, 40)} is not a channel id (a lowercase letter, then up to 23 of "
                                 "a-z, 0-9 or _); left out")  # fmt: skip
             elif cid in ids:
                 problems.append(f"channels: {cid!r} is listed twice; once is used")
@@ -475,10 +481,10 @@ def _channels(raw: dict[str, str], base: Scenario) -> tuple[tuple[tuple[str, str
         kind = raw.get(name)
         if kind is not None and kind not in KINDS:
             if cid in base.channel:
-                problems.append(f"{name}={kind[:40]!r} is not generate or buy; the preset's kind is used")
+                problems.append(f"{name}={_q(kind, 40)} is not generate or buy; the preset's kind is used")
                 kind = base.channel[cid].kind
             else:
-                problems.append(f"{name}={kind[:40]!r} is not generate or buy; channel {cid!r} is left out")
+                problems.append(f"{name}={_q(kind, 40)} is not generate or buy; channel {cid!r} is left out")
                 continue
         if kind is None and cid in base.channel:
             kind = base.channel[cid].kind
@@ -518,9 +524,9 @@ def _saved_base(text: str) -> tuple[str | None, str | None, bool]:
         slug, version = parse_ref(text)
         got = open_library().get(slug, version)
     except LibraryUnavailable as exc:
-        return None, f"scenario={text[:60]!r}: {exc}", True
+        return None, f"scenario={_q(text, 60)}: {exc}", True
     except LibraryError as exc:
-        return None, f"scenario={text[:60]!r}: {exc}; the default preset is used", False
+        return None, f"scenario={_q(text, 60)}: {exc}; the default preset is used", False
     return saved_key(got.slug, got.version), None, False
 
 
@@ -537,12 +543,12 @@ def _compare_list(text: str) -> tuple[tuple[str, ...], list[str]]:
             try:
                 parse_ref(part)
             except LibraryError:
-                problems.append(f"compare: {part[:60]!r} is neither current nor a saved scenario's slug[@version]")
+                problems.append(f"compare: {_q(part, 60)} is neither current nor a saved scenario's slug[@version]")
                 continue
         if part in items:
             continue
         if len(items) == MAX_COMPARE:
-            problems.append(f"compare: at most {MAX_COMPARE} scenarios side by side; {part[:60]!r} is left out")
+            problems.append(f"compare: at most {MAX_COMPARE} scenarios side by side; {_q(part, 60)} is left out")
             continue
         items.append(part)
     return tuple(items), problems
@@ -552,20 +558,20 @@ def read_link(given: dict[str, list[str]]) -> Opened:
     """A link's preset, scenario values and settings, every value checked; with the problems to tell."""
     names = preset_names()
     raw = {k: v[-1] if v else "" for k, v in given.items()}
-    problems = [f"{k} is given {len(v)} times; the last one is used" for k, v in given.items()
+    problems = [f"{k[:80]} is given {len(v)} times; the last one is used" for k, v in given.items()
                 if len(v) > 1 and (_managed(k) or k == P_VIEW)]  # fmt: skip
 
     version = raw.get(P_VERSION)
     has_v1 = any(_is_v1_name(k) for k in raw)
     if version not in (None, "1", VERSION):
-        problems.append(f"v={version[:20]!r}: links are of version 1 or 2; read as version {'1' if has_v1 else '2'}")
+        problems.append(f"v={_q(version, 20)}: links are of version 1 or 2; read as version {'1' if has_v1 else '2'}")
     base_raw = raw.get(P_BASE)
     if base_raw is not None and base_raw != "v1":
-        problems.append(f"base={base_raw[:20]!r}: the only base is v1 (the version 1 form of the preset)")
+        problems.append(f"base={_q(base_raw, 20)}: the only base is v1 (the version 1 form of the preset)")
     upgraded = version == "1" or (version not in ("1", VERSION) and has_v1) or base_raw == "v1"
     preset = raw.get(P_PRESET, names[0])
     if preset not in names:
-        problems.append(f"preset={preset[:40]!r} is not a preset; the default preset is used")
+        problems.append(f"preset={_q(preset, 40)} is not a preset; the default preset is used")
         preset = names[0]
     scenario_ref, keep = None, None
     if P_SCENARIO in raw:  # a saved version is the base: the link's values are measured against it
@@ -603,7 +609,7 @@ def read_link(given: dict[str, list[str]]) -> Opened:
         elif name.endswith(".kind") and name.split(".")[0] == "channel" and not upgraded:
             cid = name.split(".")[1]
             if cid not in dict(chans) and cid not in listed:
-                problems.append(f"{name}: this scenario has no channel {cid!r}")
+                problems.append(f"{name[:80]}: this scenario has no channel {_q(cid, 40)}")
             continue  # read with the channels
         elif (
             name.split(".")[0] == "channel" and name.count(".") == 2 and name.split(".")[1] in listed - set(dict(chans))
@@ -657,7 +663,7 @@ def _read_settings(raw: dict[str, str], scn: Scenario, v1: bool) -> tuple[Settin
     problems += [bad] if bad else []
     obj = raw.get(P_OBJECTIVE)
     if obj is not None and obj not in OBJECTIVES:
-        problems.append(f"objective={obj[:40]!r} is not one of {', '.join(OBJECTIVES)}")
+        problems.append(f"objective={_q(obj, 40)} is not one of {', '.join(OBJECTIVES)}")
     else:
         s.objective = obj
     n = raw.get(P_MIN)
@@ -666,7 +672,7 @@ def _read_settings(raw: dict[str, str], scn: Scenario, v1: bool) -> tuple[Settin
         if isinstance(v, float) and math.isfinite(v) and v >= 0:
             s.min_customers = v
         else:
-            problems.append(f"min_customers={n[:40]!r} is not a number of customers (0 or more)")
+            problems.append(f"min_customers={_q(n, 40)} is not a number of customers (0 or more)")
     s.by_month, bad = _int_setting(raw.get(P_BY), P_BY, 1, scn.horizon_months)
     problems += [bad] if bad else []
     present_raw = raw.get(P_PRESENT)
@@ -675,10 +681,10 @@ def _read_settings(raw: dict[str, str], scn: Scenario, v1: bool) -> tuple[Settin
         if present_raw.lower() in ("0", "1", "true", "false"):
             present = present_raw.lower() in ("1", "true")
         else:
-            problems.append(f"present={present_raw[:40]!r}: use present=1 for the presenter view")
+            problems.append(f"present={_q(present_raw, 40)}: use present=1 for the presenter view")
     view = raw.get(P_VIEW)
     if view is not None and view not in VIEW_NAMES:
-        problems.append(f"view={view[:40]!r} is not a view; the first view is shown")
+        problems.append(f"view={_q(view, 40)} is not a view; the first view is shown")
     return s, problems, present
 
 

@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -21,9 +22,13 @@ from .presets import PRESET_DIR, load_preset, preset_names
 from .results import Result, run
 from .schema import Scenario, ScenarioError, load_with_warnings
 
+_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")  # controls JSON leaves as they are
+
 
 def _dump(doc: Any) -> str:
-    return json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False)
+    """JSON for a terminal: DEL, C1 controls, line separators and bidi overrides as \\u escapes (same data)."""
+    text = json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def printable(text: str) -> str:
@@ -212,8 +217,8 @@ class _Usage(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, exit 2
-        _fail(message)
+    def error(self, message: str) -> NoReturn:  # one line, exit 2; a value argparse quotes is cut to 80 characters
+        _fail(re.sub(r"[^\s']{81,}", lambda m: m.group()[:80] + "…", message))
 
 
 def _bounded_int(lo: int, hi: int) -> Callable[[str], int]:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..contract import VIEW_NAMES, ViewContext
-from . import cash, channels, compare, library, optimize, overview, pipeline, presenter, risk, sensitivity
+from . import calibrate, cash, channels, compare, library, optimize, overview, pipeline, presenter, risk, sensitivity
 
 RENDER: dict[str, Callable[[ViewContext], None]] = {
     "Overview": overview.render,
@@ -21,6 +21,7 @@ RENDER: dict[str, Callable[[ViewContext], None]] = {
     "Sensitivity": sensitivity.render,
     "Optimize": optimize.render,
     "Compare": compare.render,
+    "Calibrate": calibrate.render,
     "Library": library.render,
 }
 assert tuple(RENDER) == VIEW_NAMES
