@@ -331,7 +331,12 @@ class Session:
 
 
 def _live() -> Live:
-    return st.session_state[K_LIVE]
+    live = st.session_state.get(K_LIVE)
+    if live is None:  # a callback before the session's first run: the server restarted under an open page, whose
+        qp = st.query_params  # reconnected inputs report an edit first; the link holds the scenario it was showing
+        live = _open(read_link({k: qp.get_all(k) for k in qp}), None)
+        st.session_state[K_LIVE] = live
+    return live
 
 
 def _session(preset: str) -> Session:
