@@ -42,17 +42,13 @@ def add_calibrate_parser(sub: Any, parser_class: type[argparse.ArgumentParser] =
 
 
 def _read_small(path: str, what: str) -> bytes:
-    p = Path(path)
-    try:
-        if p.stat().st_size > 50 * 1024**2:
-            raise CalibrationError([f"{clip(p.name)}: too large for a {what} file"])
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise CalibrationError([f"{clip(path)}: no such file"]) from None
-    except IsADirectoryError:
-        raise CalibrationError([f"{clip(path)}: is a folder, not a {what} file"]) from None
-    except OSError as exc:
-        raise CalibrationError([f"{clip(path)}: cannot read ({exc.__class__.__name__})"]) from None
+    from ..schema.io import read_bytes
+
+    limit = 50 * 1024**2
+    raw = read_bytes(path, limit, what, CalibrationError)
+    if len(raw) > limit:
+        raise CalibrationError([f"{clip(Path(path).name)}: too large for a {what} file"])
+    return raw
 
 
 def _printable(text: str) -> str:

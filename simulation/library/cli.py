@@ -87,20 +87,18 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
-def cmd_delete(args: argparse.Namespace) -> int:
-    lib = _library()
-    lib.delete(args.slug)
-    print(_dump({"slug": args.slug, "deleted": True}))
-    return 0
+def _mark(deleted: bool) -> Callable[[argparse.Namespace], int]:
+    @_guarded
+    def command(args: argparse.Namespace) -> int:
+        lib = _library()
+        (lib.delete if deleted else lib.restore)(args.slug)
+        print(_dump({"slug": args.slug, "deleted": deleted}))
+        return 0
+
+    return command
 
 
-@_guarded
-def cmd_restore(args: argparse.Namespace) -> int:
-    lib = _library()
-    lib.restore(args.slug)
-    print(_dump({"slug": args.slug, "deleted": False}))
-    return 0
+cmd_delete, cmd_restore = _mark(True), _mark(False)
 
 
 @_guarded
@@ -145,18 +143,15 @@ def add_library_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) ->
     ls.add_argument("--search", help="only scenarios whose slug, name, author or notes contain this")
     ls.add_argument("--hide-deleted", action="store_true", help="leave deleted scenarios out")
     ls.set_defaults(func=cmd_list)
-    sh = cmds.add_parser("show", help="a version as scenario TOML (S is the latest, S@n version n)")
-    sh.add_argument("ref", metavar="S[@n]")
-    sh.set_defaults(func=cmd_show)
-    v = cmds.add_parser("versions", help="every version of a scenario (JSON)")
-    v.add_argument("slug", metavar="S")
-    v.set_defaults(func=cmd_versions)
-    d = cmds.add_parser("delete", help="delete a scenario (restorable; its versions still open)")
-    d.add_argument("slug", metavar="S")
-    d.set_defaults(func=cmd_delete)
-    r = cmds.add_parser("restore", help="restore a deleted scenario")
-    r.add_argument("slug", metavar="S")
-    r.set_defaults(func=cmd_restore)
+    for name, dest, metavar, func, text in (
+        ("show", "ref", "S[@n]", cmd_show, "a version as scenario TOML (S is the latest, S@n version n)"),
+        ("versions", "slug", "S", cmd_versions, "every version of a scenario (JSON)"),
+        ("delete", "slug", "S", cmd_delete, "delete a scenario (restorable; its versions still open)"),
+        ("restore", "slug", "S", cmd_restore, "restore a deleted scenario"),
+    ):
+        one = cmds.add_parser(name, help=text)
+        one.add_argument(dest, metavar=metavar)
+        one.set_defaults(func=func)
     e = cmds.add_parser("export", help="write a version as XLSX, CSV, HTML report or PDF report")
     e.add_argument("ref", metavar="S[@n]")
     e.add_argument("--format", choices=EXPORT_FORMATS, required=True)

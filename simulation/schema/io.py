@@ -238,19 +238,27 @@ def parse_toml(text: str, source: str = "scenario") -> dict[str, Any]:
         raise ScenarioError([f"{_clip(source)}: nested too deeply to be a scenario"]) from None
 
 
-def read_text(path: str | Path) -> str:
-    """A scenario file's text: at most 1 MB, UTF-8, or ScenarioError with one line."""
+def read_bytes(path: str | Path, limit: int, what: str, error: type[ScenarioError] = ScenarioError) -> bytes:
+    """A file's bytes, at most `limit` of them, read without loading more; `error` with one line naming the file when
+    it is missing, a folder, unreadable or larger ('… larger than the limit': the caller words that)."""
     p = Path(path)
     name = _clip(str(p))
     try:
         with open(p, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+            raw = fh.read(limit + 1)
     except FileNotFoundError:
-        raise ScenarioError([f"{name}: no such file"]) from None
+        raise error([f"{name}: no such file"]) from None
     except IsADirectoryError:
-        raise ScenarioError([f"{name}: is a folder, not a scenario file"]) from None
+        raise error([f"{name}: is a folder, not a {what} file"]) from None
     except OSError as exc:
-        raise ScenarioError([f"{name}: cannot read ({exc.__class__.__name__})"]) from None
+        raise error([f"{name}: cannot read ({exc.__class__.__name__})"]) from None
+    return raw
+
+
+def read_text(path: str | Path) -> str:
+    """A scenario file's text: at most 1 MB, UTF-8, or ScenarioError with one line."""
+    name = _clip(str(path))
+    raw = read_bytes(path, MAX_FILE_BYTES, "scenario")
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError([f"{name}: larger than 1 MB; a scenario file is a few kilobytes"])
     try:
