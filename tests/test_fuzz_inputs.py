@@ -342,3 +342,88 @@ def test_a_crm_export_over_50_mb_is_refused_before_reading():
     with pytest.raises(CalibrationError) as exc:
         read_export(b"a" * (MAX_EXPORT_BYTES + 1), "big.csv")
     assert exc.value.problems == ["big.csv: 50.0 MB; an export may be at most 50 MB"]
+
+
+# ---- the library and calibrate commands -------------------------------------------------------------------------
+
+LIBRARY_OPTIONS = {
+    "save": ["--slug", "--name", "--notes", "--author"],
+    "list": ["--search"],
+    "show": [],
+    "versions": [],
+    "delete": [],
+    "restore": [],
+    "export": ["--format", "-o"],
+}
+LIBRARY_REFS = ["fuzz-plan", "fuzz-plan@1", "fuzz-plan@2", "fuzz-plan@0", "no-such", "UPPER", "a@b", "@1", "x" * 61]
+LIBRARY_GOOD = {"--slug": ["fuzz-plan"], "--name": ["Fuzz plan", "<b>x</b> :red[y]"], "--notes": ["n", "x" * 2001],
+                "--author": ["Ana", "\x1b[2J"], "--search": ["fuzz", "%", "_"], "--format": ["xlsx", "csv"]}  # fmt: skip
+
+
+@st.composite
+def library_line(draw: st.DrawFn, hand: str, out_dir: str) -> list[str]:
+    sub = draw(st.sampled_from([*LIBRARY_OPTIONS, "nonsense"]))
+    argv = ["library", sub]
+    if sub == "save":
+        argv.append(draw(st.sampled_from([hand, hand, "/dev/null", "/nonexistent/x.toml", LONG])))
+    elif sub in ("show", "versions", "delete", "restore", "export"):
+        argv.append(draw(st.sampled_from(LIBRARY_REFS + HOSTILE_ARGS)))
+    for _ in range(draw(st.integers(0, 3))):
+        opt = draw(st.sampled_from([*LIBRARY_OPTIONS.get(sub, []), "--bogus"]))
+        if opt == "-o":
+            value = draw(st.sampled_from([out_dir, f"{out_dir}/x.xlsx", "/nonexistent/dir/x.csv"]))
+        else:
+            value = draw(st.sampled_from(LIBRARY_GOOD.get(opt, []) + HOSTILE_ARGS))
+        argv += [opt, value]
+    return argv
+
+
+@fuzz(200)
+@given(data=st.data())
+def test_any_library_command_line_exits_0_1_or_2_without_a_traceback(tmp_path_factory, data):
+    base = tmp_path_factory.getbasetemp()
+    hand = base / "hand.toml"
+    if not hand.exists():
+        hand.write_text(toml_text(scenario_dict()), encoding="utf-8")
+    out_dir = base / "exports"
+    out_dir.mkdir(exist_ok=True)
+    argv = data.draw(library_line(str(hand), str(out_dir)))
+    old = os.environ.get("ACQLAB_DATABASE_URL")
+    os.environ["ACQLAB_DATABASE_URL"] = f"sqlite:///{base / 'fuzz-library.sqlite3'}"
+    try:
+        code, out, err = run_cli(argv)
+    finally:
+        if old is None:
+            os.environ.pop("ACQLAB_DATABASE_URL", None)
+        else:
+            os.environ["ACQLAB_DATABASE_URL"] = old
+    check_output(code, out, err, argv)
+
+
+@fuzz(100)
+@given(
+    argv=st.lists(
+        st.sampled_from(
+            [
+                "--mapping",
+                "--base",
+                "--spend",
+                "--format",
+                "json",
+                "toml",
+                "/dev/null",
+                "/tmp",
+                "/nonexistent.csv",
+                *HOSTILE_ARGS,
+            ]
+        ),
+        max_size=4,
+    )  # fmt: skip
+)
+def test_any_calibrate_command_line_exits_0_1_or_2_without_a_traceback(argv):
+    from pathlib import Path
+
+    sample = str(Path(__file__).resolve().parent.parent / "data" / "samples" / "crm_export.csv")
+    full = ["calibrate", sample, *argv]
+    code, out, err = run_cli(full)
+    check_output(code, out, err, full)
