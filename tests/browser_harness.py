@@ -47,10 +47,11 @@ def wait_healthy(base: str, proc: subprocess.Popen, what: str = "streamlit") -> 
             time.sleep(0.3)
 
 
-def start_app(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`streamlit run dashboard/app.py` on a loopback port (with extra environment, e.g. the library's database)."""
+def start_app(port: int, env: dict[str, str] | None = None, script: str = "dashboard/app.py") -> subprocess.Popen:
+    """`streamlit run dashboard/app.py` (or another script) on a loopback port, with extra environment (e.g. the
+    library's database)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})},
     )  # fmt: skip
