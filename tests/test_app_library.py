@@ -151,3 +151,17 @@ def test_a_tampered_stored_version_is_refused_with_its_name(library):
     text = " ".join(unescape(w.value) for w in at.warning)
     assert "q3-plan@1" in text and "changed outside the app" in text and "default preset" in text
     assert table(at) == expected_table(load_preset("default"))
+
+
+def test_the_search_box_filters_the_saved_scenarios(library):
+    from simulation.library import open_library
+
+    lib = open_library(library)
+    lib.save(load_preset("default"), name="Q3 plan", author="Ana")
+    lib.save(load_preset("default"), name="Cheaper vendor", author="Ben")
+    at = app({"view": "Library"})
+    assert at.selectbox(key=K + "pick").options == ["Cheaper vendor · cheaper-vendor · v1", "Q3 plan · q3-plan · v1"]
+    at.text_input(key=K + "search").input("ana").run()  # the author, case ignored
+    assert at.selectbox(key=K + "pick").options == ["Q3 plan · q3-plan · v1"]
+    at.text_input(key=K + "search").input("nothing like it").run()
+    assert [c.value for c in at.caption if "No saved scenario matches" in c.value]

@@ -171,18 +171,13 @@ def _exports(ctx: ViewContext) -> None:
                             mime="image/png" if fmt == "png" else "image/svg+xml", disabled=not has_browser)  # fmt: skip
 
 
-def _saved(down: str | None) -> None:
+def _saved(entries: list[Any] | None) -> None:
     parts.section("Saved scenarios")
-    if down is not None:
+    if entries is None:
         st.caption("Not available while the library cannot be reached.")
         return
     LibraryError, LibraryUnavailable = _errors()
     search = st.session_state.get(K + "search", "")
-    try:
-        entries = api.library().list(search=search or None)
-    except LibraryUnavailable as exc:
-        st.warning(plain(str(exc)))
-        return
     st.text_input("Search", key=K + "search", placeholder="Search by name, short name or author",
                   label_visibility="collapsed")  # fmt: skip
     if not entries:
@@ -232,9 +227,9 @@ def _saved(down: str | None) -> None:
 def render(ctx: ViewContext) -> None:
     _message()
     LibraryError, LibraryUnavailable = _errors()
-    down = None
-    try:
-        api.library().list(search="\u0000")  # one cheap query: is the database there?
+    down, entries = None, None
+    try:  # the saved scenarios, the search box's filter applied: also tells whether the database is there
+        entries = api.library().list(search=st.session_state.get(K + "search", "") or None)
     except LibraryUnavailable as exc:
         down = str(exc)
         st.warning(plain(f"{down}. Saving and opening saved scenarios work again once it is back."))
@@ -243,4 +238,4 @@ def render(ctx: ViewContext) -> None:
         _save_form(ctx, down)
     with right:
         _exports(ctx)
-    _saved(down)
+    _saved(entries)
