@@ -425,6 +425,16 @@ def edit(ed: Editor, value: float) -> Settled:
     return clock.finish(settle(ed.page, ed.want.req(), clock.t0, before=before["sig"], timeout=30), ed.srv)
 
 
+def report(what: str, app_runs: list[Settled], min_runs: list[Settled], failures: list[str]) -> None:
+    """The app against the minimal app for one measure: medians and ratio, each side's marks, the failures."""
+    side_by_side(what, [r.total for r in app_runs], [r.total for r in min_runs], 2.0)
+    if app_runs and min_runs:
+        print(marks_line("app", app_runs))
+        print(marks_line("minimal", min_runs))
+    for f in failures:
+        print(f"    failed: {f}")
+
+
 def marks_line(name: str, runs: list[Settled]) -> str:
     keys: list[str] = []
     for r in runs:
@@ -524,13 +534,7 @@ def _browser_figures(browser: Any, app: Server, ref: Server) -> None:
                 runs.append(first_load(browser, srv, link, want))
             except Timeout as exc:
                 failures.append(f"{name} load {i + 1}: {exc}")
-    side_by_side("first load of a link until every number is final", [r.total for r in app_runs],
-                 [r.total for r in min_runs], 2.0)  # fmt: skip
-    if app_runs and min_runs:
-        print(marks_line("app", app_runs))
-        print(marks_line("minimal", min_runs))
-    for f in failures:
-        print(f"    failed: {f}")
+    report("first load of a link until every number is final", app_runs, min_runs, failures)
 
     # 2. an edit until every number on screen is updated, A, B, A, B, ...
     app_ed = open_editor(browser, app, f"/?v=2&budget.monthly={39_000 + stamp}", BUDGET_LABEL, app_page)
@@ -549,13 +553,7 @@ def _browser_figures(browser: Any, app: Server, ref: Server) -> None:
                     runs.append(edit(ed, value))
                 except Timeout as exc:
                     failures.append(f"{name} edit {i + 1}: {exc}")
-        side_by_side("an edit (type, Enter) until every number is updated", [r.total for r in app_runs],
-                     [r.total for r in min_runs], 2.0)  # fmt: skip
-        if app_runs and min_runs:
-            print(marks_line("app", app_runs))
-            print(marks_line("minimal", min_runs))
-        for f in failures:
-            print(f"    failed: {f}")
+        report("an edit (type, Enter) until every number is updated", app_runs, min_runs, failures)
     finally:
         app_ed.ctx.close()
         min_ed.ctx.close()

@@ -332,8 +332,8 @@ class Session:
 
 def _live() -> Live:
     live = st.session_state.get(K_LIVE)
-    if live is None:  # a callback before the session's first run: the server restarted under an open page, whose
-        qp = st.query_params  # reconnected inputs report an edit first; the link holds the scenario it was showing
+    if live is None:  # the session's first run, or a callback before it (the server restarted under an open page,
+        qp = st.query_params  # whose reconnected inputs report an edit first): the link holds the scenario
         live = _open(read_link({k: qp.get_all(k) for k in qp}), None)
         st.session_state[K_LIVE] = live
     return live
@@ -859,12 +859,9 @@ def _open(opened: Opened, live: Live | None) -> Live:
 def open_session() -> Session:
     """This run's preset and base. The session's first run reads the link; a run after the browser's Back or Forward
     reads the link it went back to."""
-    live = st.session_state.get(K_LIVE)
-    if live is None:
-        qp = st.query_params
-        live = _open(read_link({k: qp.get_all(k) for k in qp}), None)
-        st.session_state[K_LIVE] = live
-    elif _history_navigation():
+    first = st.session_state.get(K_LIVE) is None
+    live = _live()  # the session's first run reads the link here
+    if not first and _history_navigation():
         qp = st.query_params
         given = {k: qp.get_all(k) for k in qp}
         want = encode(live)

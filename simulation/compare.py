@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import DASH, METRICS, STRATEGIES, STRATEGY_LABELS, fmt, money
+from .metrics import DASH, METRICS, STRATEGIES, fmt, money
 from .results import Result
 from .schema import flatten, spec_of
 
@@ -186,7 +186,3 @@ def compare(items: list[Compared]) -> Comparison:
         series=series,
         currencies_differ=len(currencies) > 1,
     )
-
-
-def strategy_label(s: str) -> str:
-    return STRATEGY_LABELS[s]
